@@ -1,0 +1,76 @@
+// Builds dist/: ESM entries for bundlers (dependencies external), self-contained browser bundles, and .d.ts.
+// Prints each shipped file's min+gzip size. Usage: node scripts/build.mjs [--no-types]
+import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { rmSync, mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dist = path.join(root, 'dist');
+rmSync(dist, { recursive: true, force: true });
+mkdirSync(dist, { recursive: true });
+
+const entry = (name) => path.join(root, 'src', name);
+const common = { bundle: true, sourcemap: true, legalComments: 'none', logLevel: 'warning' };
+
+/** Library builds: ESM, dependencies left as imports for the user's bundler. */
+const library = [
+  { in: 'index.ts', out: 'index.js', platform: 'browser' },
+  { in: 'node.ts', out: 'node.js', platform: 'node' },
+  { in: 'worker.ts', out: 'worker.js', platform: 'neutral' },
+  { in: 'sw.ts', out: 'sw.js', platform: 'browser' },
+];
+/** Self-contained, minified builds that load straight into a page, a worker or a service worker. */
+const bundles = [
+  { in: 'script.ts', out: 'outbox.global.js', format: 'iife', platform: 'browser' },
+  { in: 'index.ts', out: 'outbox.browser.js', format: 'esm', platform: 'browser' },
+  { in: 'worker.ts', out: 'outbox.worker.js', format: 'esm', platform: 'neutral' },
+  { in: 'outbox-sw.ts', out: 'outbox-sw.js', format: 'iife', platform: 'browser' },
+];
+
+const built = [];
+for (const b of library) {
+  if (!existsSync(entry(b.in))) continue;
+  await build({
+    ...common,
+    entryPoints: [entry(b.in)],
+    outfile: path.join(dist, b.out),
+    format: 'esm',
+    platform: b.platform,
+    target: 'es2022',
+    packages: 'external',
+    mainFields: ['module', 'main'],
+  });
+  built.push(b.out);
+}
+for (const b of bundles) {
+  if (!existsSync(entry(b.in))) continue;
+  await build({
+    ...common,
+    entryPoints: [entry(b.in)],
+    outfile: path.join(dist, b.out),
+    format: b.format,
+    platform: b.platform,
+    target: 'es2020',
+    minify: true,
+    mainFields: ['module', 'main'],
+    conditions: b.platform === 'neutral' ? ['workerd', 'worker', 'browser'] : [],
+    define: { 'process.env.NODE_ENV': '"production"' },
+  });
+  built.push(b.out);
+}
+
+if (!process.argv.includes('--no-types')) {
+  execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json')], {
+    stdio: 'inherit',
+  });
+}
+
+console.log('dist/ built:');
+for (const file of built) {
+  const code = readFileSync(path.join(dist, file));
+  const gz = gzipSync(code, { level: 9 }).length;
+  console.log(`  ${file.padEnd(20)} ${String(code.length).padStart(7)} B   gzip ${String(gz).padStart(6)} B`);
+}

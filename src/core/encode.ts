@@ -1,0 +1,57 @@
+import type { QueuedEvent, StoredEvent } from './types';
+
+/** SDK identity sent in every batch's metadata. */
+export const SDK_NAME = 'outbox';
+export const SDK_VERSION = '0.1.0';
+
+/**
+ * Serializes one event to its wire line. Throws on bodies JSON cannot represent (circular, BigInt); returns
+ * undefined for a body that serializes to nothing (a function, a symbol).
+ */
+export function encodeEvent(event: QueuedEvent): string | undefined {
+  const body = event.body === undefined ? '{}' : JSON.stringify(event.body);
+  if (body === undefined) return undefined;
+  return (
+    '{"id":' + JSON.stringify(event.id) +
+    ',"type":' + JSON.stringify(event.type) +
+    ',"timestamp":"' + new Date(event.ts).toISOString() +
+    '","body":' + body + '}'
+  );
+}
+
+/** Bytes the envelope adds around the event lines, minus metadata: `{"batch":[` + `],"metadata":` + `}`. */
+export const ENVELOPE_OVERHEAD = 24;
+
+/** Builds the request body `{batch, metadata}` from sealed lines. */
+export function encodeBatch(batchId: string, events: StoredEvent[], metadata: string): string {
+  let lines = '';
+  for (let i = 0; i < events.length; i++) lines += (i === 0 ? '' : ',') + events[i]!.line;
+  return (
+    '{"batch":[' + lines + '],"metadata":{' + metadata + '"batch_id":"' + batchId + '","sdk_name":"' + SDK_NAME +
+    '","sdk_version":"' + SDK_VERSION + '","batch_size":' + events.length + '}}'
+  );
+}
+
+/** Encodes user metadata as members (`"k":v,…`) placed before ours, so ours win; '' when empty. */
+export function encodeMetadata(metadata: Record<string, unknown>): string {
+  const json = JSON.stringify(metadata);
+  return json === '{}' ? '' : json.slice(1, -1) + ',';
+}
+
+/** UTF-8 byte length of a string, without allocating (lone surrogates count 3, as TextEncoder writes U+FFFD). */
+export function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) bytes += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        bytes += 2; // 4 bytes for two UTF-16 units
+        i++;
+      } else bytes += 2;
+    } else bytes += 2;
+  }
+  return bytes;
+}

@@ -1,0 +1,150 @@
+/** Why an event left Outbox without being acknowledged. */
+export type DropReason =
+  | 'invalid'
+  | 'too-large'
+  | 'queue-full'
+  | 'rejected'
+  | 'retry-exhausted'
+  | 'expired'
+  | 'shutdown';
+
+export const DROP_REASONS: readonly DropReason[] = [
+  'invalid',
+  'too-large',
+  'queue-full',
+  'rejected',
+  'retry-exhausted',
+  'expired',
+  'shutdown',
+];
+
+/** What `onDrop` receives: the reason, how many events, and their ids/types (bodies are not retained). */
+export interface DropInfo {
+  reason: DropReason;
+  count: number;
+  events: { id: string; type: string }[];
+  /** Human-readable detail, e.g. the server's message or the serialization error. */
+  detail?: string;
+}
+
+/** An event as the client keeps it. `line` is its wire JSON, set once the event is sealed (end of task). */
+export interface QueuedEvent {
+  id: string;
+  type: string;
+  /** Epoch milliseconds. */
+  ts: number;
+  /** The body as given to track(), until sealed. */
+  body?: unknown;
+  /** `{"id":…,"type":…,"timestamp":…,"body":…}` once sealed. */
+  line?: string;
+}
+
+/** A sealed event as storage keeps it. */
+export interface StoredEvent {
+  id: string;
+  type: string;
+  ts: number;
+  line: string;
+}
+
+/** A batch ready to send: one request body. */
+export interface OutgoingBatch {
+  batchId: string;
+  events: StoredEvent[];
+  /** The encoded JSON body. */
+  body: string;
+  /** UTF-8 byte length of `body`. */
+  bytes: number;
+}
+
+/**
+ * How a send ended, as a value (transports never throw):
+ * - `ok`: every event acknowledged;
+ * - `partial`: a 207; `retry` ids failed with 5xx/429 (or were not mentioned), `rejected` failed permanently;
+ * - `retry`: the whole batch failed transiently (network error, timeout, 408/429/5xx);
+ * - `too-large`: 413, the batch should be split;
+ * - `rejected`: a permanent 4xx for the whole batch;
+ * - `handed-off`: a service worker took ownership (202 with `Outbox-Queued: 1`).
+ */
+export type SendResult =
+  | { kind: 'ok' }
+  | { kind: 'partial'; retry: string[]; rejected: { id: string; status: number; message?: string }[] }
+  | { kind: 'retry'; network: boolean; status?: number; retryAfterMs?: number; error: string }
+  | { kind: 'too-large' }
+  | { kind: 'rejected'; status: number; error: string }
+  | { kind: 'handed-off' };
+
+/** Sends one encoded batch. Resolves a SendResult; never rejects. */
+export interface Transport {
+  send(batch: OutgoingBatch): Promise<SendResult>;
+}
+
+/**
+ * Durable mirror of the queue (write-ahead). The client keeps its own memory queue; storage only makes
+ * events survive the process. Every method resolves or rejects; rejections are reported, never thrown to the host.
+ */
+export interface Storage {
+  /** Persist sealed events (one call per coalesced burst). */
+  append(events: StoredEvent[]): Promise<void>;
+  /** Forget events that were acknowledged, handed off or dropped. */
+  remove(ids: string[]): Promise<void>;
+  /** Events left by an earlier run that this client should send, oldest first. */
+  recover(): Promise<StoredEvent[]>;
+  /** Release connections, locks and listeners. */
+  close(): Promise<void>;
+}
+
+/** Clock and timers, injectable so the scheduler can be tested with a fake clock. */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** Counters returned by `stats()`. */
+export interface OutboxStats {
+  /** track() calls, including the ones dropped at once. */
+  tracked: number;
+  /** Events found in storage from an earlier run and queued again. tracked + recovered = sent + handedOff + queued + inflight + all dropped. */
+  recovered: number;
+  /** Events waiting in the queue (not yet in a request). */
+  queued: number;
+  /** Events in requests that have not answered yet. */
+  inflight: number;
+  /** Events acknowledged by the server. */
+  sent: number;
+  /** Events handed to a service worker's sync queue. */
+  handedOff: number;
+  /** Event sends that failed transiently and were scheduled again. */
+  retried: number;
+  /** Requests made. */
+  requests: number;
+  /** Events dropped, by reason. */
+  dropped: Record<DropReason, number>;
+  /** Why the last flush started. */
+  lastFlushReason?: FlushReason;
+  lastError?: string;
+}
+
+export type FlushReason = 'count' | 'timer' | 'bytes' | 'manual' | 'retry' | 'hide' | 'shutdown' | 'recovery';
+
+/** The public object returned by createOutbox(). Methods don't use `this`. */
+export interface Outbox {
+  /**
+   * Queue an event. Never throws and never awaits; returns the event id ('' if the event was dropped at once).
+   * The body is serialized at the end of the current task.
+   */
+  track(type: string, body?: unknown, options?: TrackOptions): string;
+  /** Send everything queued now; resolves when each batch is acked, handed off or re-queued. Never rejects. */
+  flush(): Promise<void>;
+  /** Flush, await every request, stop timers and listeners; later track() calls are dropped ('shutdown'). */
+  shutdown(): Promise<void>;
+  stats(): OutboxStats;
+}
+
+export interface TrackOptions {
+  /** Event id; default a v4 UUID. */
+  id?: string;
+  /** Date, ISO string or epoch ms; default now. */
+  timestamp?: Date | string | number;
+}

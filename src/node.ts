@@ -1,0 +1,17 @@
+/**
+ * Node entry (`outbox` under the "node" condition): memory queue, fetch transport, options also read from
+ * `process.env`. Touches no browser global.
+ */
+import { assemble } from './create';
+import type { OutboxOptions } from './core/options';
+import type { Outbox } from './core/types';
+
+export type { OutboxOptions } from './core/options';
+export type { DropInfo, DropReason, Outbox, OutboxStats, TrackOptions } from './core/types';
+export { OutboxOptionsError } from './core/options';
+
+/** Creates a client. Throws OutboxOptionsError for invalid options (and only then). */
+export function createOutbox(options: Partial<OutboxOptions> = {}): Outbox {
+  const env = (globalThis as { process?: { env?: Record<string, unknown> } }).process?.env;
+  return assemble(options, { env }).outbox;
+}
