@@ -2,13 +2,16 @@
 // Prints each shipped file's min+gzip size. Usage: node scripts/build.mjs [--no-types]
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { rmSync, mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { rmSync, mkdirSync, readFileSync, existsSync, renameSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const dist = path.join(root, 'dist');
+const finalDist = path.join(root, 'dist');
+// Build into a private folder and swap it in at the end, so a build never leaves dist/ half-written for a
+// test or a demo that is reading it.
+const dist = path.join(root, `.dist-build-${process.pid}`);
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
 
@@ -63,14 +66,20 @@ for (const b of bundles) {
 }
 
 if (!process.argv.includes('--no-types')) {
-  execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json')], {
-    stdio: 'inherit',
-  });
+  execFileSync(
+    process.execPath,
+    [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json'), '--outDir', path.join(dist, 'types')],
+    { stdio: 'inherit' },
+  );
 }
+const old = path.join(root, `.dist-old-${process.pid}`);
+if (existsSync(finalDist)) renameSync(finalDist, old);
+renameSync(dist, finalDist);
+rmSync(old, { recursive: true, force: true });
 
 console.log('dist/ built:');
 for (const file of built) {
-  const code = readFileSync(path.join(dist, file));
+  const code = readFileSync(path.join(finalDist, file));
   const gz = gzipSync(code, { level: 9 }).length;
   console.log(`  ${file.padEnd(20)} ${String(code.length).padStart(7)} B   gzip ${String(gz).padStart(6)} B`);
 }
