@@ -543,7 +543,7 @@ export function createClient(options: ResolvedOptions, platform: Platform): { ou
       if (gateTimer !== null) clock.clearTimeout(gateTimer);
       flushTimer = gateTimer = null;
       // What is left either stays in durable storage for the next start, or is lost: say so.
-      if (!storage) {
+      if (!storage?.durable) {
         const left: StoredEvent[] = [...(queue.clear() as StoredEvent[])];
         for (const b of retryBatches.splice(0)) left.push(...b.events);
         left.push(...parked.splice(0));

@@ -84,10 +84,17 @@ export interface Transport {
  * events survive the process. Every method resolves or rejects; rejections are reported, never thrown to the host.
  */
 export interface Storage {
+  /** True when what is stored outlives the page/process (IndexedDB): shutdown then keeps, rather than drops, what it could not send. */
+  readonly durable: boolean;
   /** Persist sealed events (one call per coalesced burst). */
   append(events: StoredEvent[]): Promise<void>;
   /** Forget events that were acknowledged, handed off or dropped. */
   remove(ids: string[]): Promise<void>;
+  /**
+   * Mark events as sent by an unload path whose fate is unknown (a beacon): they stay stored, and recover() returns
+   * them again only after a grace period (at-least-once; the collector deduplicates).
+   */
+  markSent?(ids: string[], at: number): Promise<void>;
   /** Events left by an earlier run that this client should send, oldest first. */
   recover(): Promise<StoredEvent[]>;
   /** Release connections, locks and listeners. */

@@ -8,6 +8,7 @@ import type { Storage, StoredEvent } from '../core/types';
 export function createMemoryStorage(): Storage & { size(): number } {
   const events = new Map<string, StoredEvent>();
   return {
+    durable: false,
     async append(batch) {
       for (const e of batch) events.set(e.id, { id: e.id, type: e.type, ts: e.ts, line: e.line });
     },

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { startCollector, type Collector } from '../../demo/collector/server.mjs';
 
 const root = path.resolve(import.meta.dirname, '../..');
+/** The self-contained ESM build a page imports; passed into page.evaluate (a literal would be resolved by tsc). */
+const BUNDLE = '/dist/outbox.browser.js';
 let collector: Collector;
 
 test.beforeAll(async () => {
@@ -20,13 +22,13 @@ test('the built ESM bundle batches events from a real page to the collector', as
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(`${collector.url}/fixtures/blank.html`);
-  const result = await page.evaluate(async () => {
-    const { createOutbox } = await import('/dist/outbox.browser.js');
+  const result = await page.evaluate(async (bundle) => {
+    const { createOutbox } = await import(bundle);
     const outbox = createOutbox({ endpoint: '/api/public/ingestion', publicKey: 'pk-page', flushAt: 10, flushInterval: 60 });
     for (let i = 0; i < 25; i++) outbox.track('click', { i });
     await outbox.flush();
     return outbox.stats();
-  });
+  }, BUNDLE);
   expect(result).toMatchObject({ sent: 25, queued: 0 });
   expect(collector.requests().map((r) => r.count)).toEqual([10, 10, 5]);
   expect(collector.events().map((e) => (e.body as { i: number }).i)).toEqual([...Array(25).keys()]);
@@ -37,8 +39,8 @@ test('in a page, a secretKey is refused at creation and hostile bodies never thr
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(`${collector.url}/fixtures/blank.html`);
-  const result = await page.evaluate(async () => {
-    const { createOutbox } = await import('/dist/outbox.browser.js');
+  const result = await page.evaluate(async (bundle) => {
+    const { createOutbox } = await import(bundle);
     let refused = '';
     try {
       createOutbox({ endpoint: '/api/public/ingestion', secretKey: 'sk' });
@@ -54,7 +56,7 @@ test('in a page, a secretKey is refused at creation and hostile bodies never thr
     outbox.track('fine', { ok: true });
     await outbox.shutdown();
     return { refused, drops, stats: outbox.stats() };
-  });
+  }, BUNDLE);
   expect(result.refused).toMatch(/secretKey must not be used in a browser page/);
   expect(result.stats.sent).toBe(1);
   expect(result.stats.dropped.invalid).toBe(2);
