@@ -4,6 +4,18 @@ import type { QueuedEvent, StoredEvent } from './types';
 export const SDK_NAME = 'outbox';
 export const SDK_VERSION = '0.1.0';
 
+let lastTs = NaN;
+let lastIso = '';
+
+/** ISO 8601 of epoch ms; a burst shares its millisecond, so the last one is cached. */
+function isoTime(ts: number): string {
+  if (ts !== lastTs) {
+    lastIso = new Date(ts).toISOString();
+    lastTs = ts;
+  }
+  return lastIso;
+}
+
 /**
  * Serializes one event to its wire line. Throws on bodies JSON cannot represent (circular, BigInt); returns
  * undefined for a body that serializes to nothing (a function, a symbol).
@@ -14,13 +26,10 @@ export function encodeEvent(event: QueuedEvent): string | undefined {
   return (
     '{"id":' + JSON.stringify(event.id) +
     ',"type":' + JSON.stringify(event.type) +
-    ',"timestamp":"' + new Date(event.ts).toISOString() +
+    ',"timestamp":"' + isoTime(event.ts) +
     '","body":' + body + '}'
   );
 }
-
-/** Bytes the envelope adds around the event lines, minus metadata: `{"batch":[` + `],"metadata":` + `}`. */
-export const ENVELOPE_OVERHEAD = 24;
 
 /** Builds the request body `{batch, metadata}` from sealed lines. */
 export function encodeBatch(batchId: string, events: StoredEvent[], metadata: string): string {
