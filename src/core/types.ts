@@ -95,8 +95,11 @@ export interface Storage {
    * them again only after a grace period (at-least-once; the collector deduplicates).
    */
   markSent?(ids: string[], at: number): Promise<void>;
-  /** Events left by an earlier run that this client should send, oldest first. */
-  recover(): Promise<StoredEvent[]>;
+  /**
+   * Events left by an earlier run that this client should send, oldest first; at most `max` (room left under
+   * maxQueueEvents) where the store can leave the rest for later.
+   */
+  recover(max?: number): Promise<StoredEvent[]>;
   /** Release connections, locks and listeners. */
   close(): Promise<void>;
 }

@@ -1,0 +1,161 @@
+import type { ClientInternals, Platform } from '../core/client';
+import type { ResolvedOptions } from '../core/options';
+import type { Outbox } from '../core/types';
+import { createIndexedDbStorage, type IndexedDbStorage } from '../storage/indexeddb';
+import { DRAIN_LOCK, createTabLock, newTabId, type TabLock } from './tabs';
+
+/**
+ * The browser's durable queue: IndexedDB write-ahead storage owned by this client (a Web Lock per client), plus
+ * recovery of what gone clients left behind — at start, on the page's `online` event, and when beaconed events'
+ * grace period ends. One client at a time recovers (lock `outbox:drain`), so two live tabs never send the same
+ * stored batch.
+ *
+ * Without Web Locks the single-owner rule is a heartbeat: a client with stored segments rewrites `h:<id>` every
+ * 20 s (and in every write), and another client adopts its segments only once that heartbeat is 3 minutes old;
+ * the check and the adoption happen in one IndexedDB readwrite transaction, which IndexedDB serializes, so two
+ * clients can never adopt the same segment. A tab frozen for longer than that may later resend what was adopted:
+ * a duplicate the collector drops by id, never a loss.
+ */
+export interface DurableQueue {
+  /** Platform parts for `assemble()`: the IndexedDB storage, or nothing (memory only). */
+  platform(options: ResolvedOptions): Partial<Platform>;
+  /** Starts recovery for the client built with `platform()`; a no-op when memory only. Never throws. */
+  start(internals: ClientInternals, outbox: Outbox): void;
+}
+
+/** Where the browser entry's events live: database `outbox`, object store `segments`. */
+export const DURABLE_DB_NAME = 'outbox';
+
+const byOutbox = new WeakMap<Outbox, IndexedDbStorage>();
+
+/**
+ * The IndexedDB storage behind a client (for the benchmark and tests: `transactions`, `size()`), or undefined
+ * when it runs memory-only.
+ */
+export function durableStorageOf(outbox: Outbox): IndexedDbStorage | undefined {
+  return byOutbox.get(outbox);
+}
+
+/** Creates the durable queue for one browser client. `storage: 'memory'` or no `indexedDB` global opts out. */
+export function createDurableQueue(setup: { dbName?: string } = {}): DurableQueue {
+  let storage: IndexedDbStorage | undefined;
+  let tab: TabLock | null = null;
+  let options: ResolvedOptions | undefined;
+
+  function report(error: unknown, what: string): void {
+    const err = new Error(`${what}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+    if (options?.debug) console.debug('[outbox]', 'error:', err.message);
+    try {
+      options?.onError?.(err);
+    } catch {
+      /* a host callback must not break the client */
+    }
+  }
+
+  return {
+    platform(resolved) {
+      options = resolved;
+      if (resolved.storage === 'memory' || typeof indexedDB === 'undefined') return {};
+      const owner = newTabId();
+      tab = createTabLock(owner);
+      const lock = tab;
+      storage = createIndexedDbStorage({
+        owner,
+        dbName: setup.dbName ?? DURABLE_DB_NAME,
+        liveOwners: lock ? () => lock.liveOwners() : undefined,
+        // Never store a segment this client cannot prove it owns: another tab would take it for orphaned.
+        ready: lock?.held.then((ok) => {
+          if (!ok) throw new Error('the Web Lock for this tab could not be taken; events stay in memory');
+        }),
+      });
+      return { storage };
+    },
+
+    start(internals, outbox) {
+      if (!storage) return;
+      const store: IndexedDbStorage = storage;
+      byOutbox.set(outbox, store);
+      let draining = false;
+      let again = false;
+      let kickAfter = false;
+      let stopped = false;
+      const watching = new Set<string>();
+      let graceTimer: ReturnType<typeof setTimeout> | null = null;
+
+      async function drain(online = false): Promise<void> {
+        if (stopped) return;
+        kickAfter ||= online;
+        if (draining) {
+          again = true;
+          return;
+        }
+        draining = true;
+        try {
+          const adopt = async () => {
+            const s = outbox.stats();
+            const room = internals.options.maxQueueEvents - s.queued - s.inflight;
+            if (room <= 0) return;
+            internals.enqueueRecovered(await store.recover(room));
+          };
+          if (tab) await tab.exclusive(DRAIN_LOCK, adopt);
+          else await adopt();
+          if (kickAfter) internals.kick('recovery'); // the network is back: do not sit out a network backoff
+          kickAfter = false;
+          // Live owners with stored events (e.g. the page this one replaced, whose lock the browser releases
+          // 30–130 ms after it went): recover again the moment each one goes.
+          for (const other of tab ? store.liveOwnersSeen() : []) {
+            if (watching.has(other)) continue;
+            watching.add(other);
+            const done = () => void watching.delete(other);
+            tab!.whenGone(other).then(() => {
+              done();
+              void drain();
+            }, done);
+          }
+          const next = store.nextRecoveryAt();
+          if (next !== undefined && !stopped && graceTimer === null) {
+            // Beaconed events whose fate is unknown: send them again once their grace period is over.
+            graceTimer = setTimeout(() => {
+              graceTimer = null;
+              void drain();
+            }, Math.max(0, next - Date.now()) + 100);
+          }
+        } catch (error) {
+          report(error, 'storage recovery failed; stored events stay for a later start');
+        } finally {
+          draining = false;
+          if (again) {
+            again = false;
+            void drain();
+          }
+        }
+      }
+
+      const onOnline = () => void drain(true);
+      // Acknowledgements are written lazily (a crash then costs duplicates, not losses); write them on the way out.
+      // (In pagehide the document is still 'visible'; it turns 'hidden' only in the visibilitychange after it.)
+      const onHide = (event: Event) => {
+        if (event.type === 'pagehide' || document.visibilityState === 'hidden') store.flushWrites().catch(() => undefined);
+      };
+      const target = typeof window !== 'undefined' ? window : undefined;
+      target?.addEventListener('online', onOnline);
+      target?.addEventListener('pagehide', onHide);
+      if (typeof document !== 'undefined') document.addEventListener('visibilitychange', onHide);
+
+      const close = store.close;
+      store.close = async () => {
+        stopped = true;
+        if (graceTimer !== null) clearTimeout(graceTimer);
+        target?.removeEventListener('online', onOnline);
+        target?.removeEventListener('pagehide', onHide);
+        if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', onHide);
+        try {
+          await close();
+        } finally {
+          tab?.release(); // only now may another tab adopt what this one leaves stored
+        }
+      };
+      void drain();
+    },
+  };
+}
