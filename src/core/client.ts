@@ -67,8 +67,17 @@ export interface ClientInternals {
   takeAll(): StoredEvent[];
   /** Put events back at the front (e.g. an unload send that did not fit). */
   putBack(events: StoredEvent[]): void;
-  /** Report events as acknowledged by a path outside the client (e.g. a beacon). */
-  settle(events: StoredEvent[], how: 'sent' | 'handed-off'): void;
+  /**
+   * Report events as acknowledged by a path outside the client (e.g. a beacon). `keepStored`: count them as sent
+   * but leave them in storage (the caller marked them with `markSent`), so a later load resends them after the
+   * grace period — for a send whose fate is unknown.
+   */
+  settle(events: StoredEvent[], how: 'sent' | 'handed-off', keepStored?: boolean): void;
+  /**
+   * An answer to a send made outside the client (an unload keepalive fetch) for events from takeAll(): handled as
+   * a normal answer (207 per event, 413 split, backoff retry, permanent 4xx dropped).
+   */
+  answer(events: StoredEvent[], result: SendResult): void;
   /** Queue events recovered from storage for sending. */
   enqueueRecovered(events: StoredEvent[]): void;
   /** Start sending now if allowed (e.g. on `online`). */
@@ -188,15 +197,15 @@ export function createClient(options: ResolvedOptions, platform: Platform): { ou
     try {
       const id = opts?.id === undefined ? uuid() : opts.id;
       if (closed) {
-        drop('shutdown', [{ id: String(id), type: String(type) }]);
+        drop('shutdown', [{ id: safeString(id), type: safeString(type) }]);
         return '';
       }
       if (typeof type !== 'string' || type === '' || type.length > 200) {
-        drop('invalid', [{ id: String(id), type: String(type) }], 'type must be a non-empty string of ≤ 200 characters');
+        drop('invalid', [{ id: safeString(id), type: safeString(type) }], 'type must be a non-empty string of ≤ 200 characters');
         return '';
       }
       if (typeof id !== 'string' || id === '' || id.length > 200) {
-        drop('invalid', [{ id: String(id), type }], 'id must be a non-empty string of ≤ 200 characters');
+        drop('invalid', [{ id: safeString(id), type }], 'id must be a non-empty string of ≤ 200 characters');
         return '';
       }
       const ts = parseTimestamp(opts?.timestamp, clock.now());
@@ -212,7 +221,7 @@ export function createClient(options: ResolvedOptions, platform: Platform): { ou
       scheduleEndOfTask();
       return id;
     } catch (error) {
-      drop('invalid', [{ id: '', type: String(type) }], String(error));
+      drop('invalid', [{ id: '', type: safeString(type) }], errorText(error));
       return '';
     }
   }
@@ -225,7 +234,7 @@ export function createClient(options: ResolvedOptions, platform: Platform): { ou
       try {
         line = encodeEvent(event);
       } catch (error) {
-        drop('invalid', [event], `body is not JSON-serializable: ${(error as Error).message}`);
+        drop('invalid', [event], `body is not JSON-serializable: ${errorText(error)}`);
         return false;
       }
       event.body = undefined;
@@ -596,11 +605,17 @@ export function createClient(options: ResolvedOptions, platform: Platform): { ou
       retryBatches.unshift({ batchId: uuid(), events, minSeq: Infinity, attempts: 0 });
       counts.retryQueued += events.length;
     },
-    settle(events, how) {
+    settle(events, how, keepStored) {
       if (how === 'sent') counts.sent += events.length;
       else counts.handedOff += events.length;
-      forget(events);
+      if (!keepStored) forget(events);
       resolveWaiters();
+    },
+    answer(events, result) {
+      if (events.length === 0) return;
+      counts.inflight += events.length; // settleResult takes them out of flight again
+      settleResult({ batchId: uuid(), events, minSeq: Infinity, attempts: 0 }, result);
+      pump();
     },
     enqueueRecovered(events) {
       if (events.length === 0 || stopped) return;
@@ -625,5 +640,18 @@ export function createClient(options: ResolvedOptions, platform: Platform): { ou
 }
 
 function errorText(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  try {
+    return error instanceof Error ? `${error.name}: ${error.message}` : safeString(error);
+  } catch {
+    return 'unprintable error';
+  }
+}
+
+/** String(value) that cannot throw: hosts pass anything (Object.create(null), a throwing toString, a Proxy). */
+function safeString(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return '[unprintable]';
+  }
 }

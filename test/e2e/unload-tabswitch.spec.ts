@@ -1,0 +1,92 @@
+import { chromium, expect, test, type Browser } from '@playwright/test';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromiumLaunch } from '../../playwright.config';
+import { startCollector, type Collector } from '../../demo/collector/server.mjs';
+import { boot, expectDelivered, staticDirs, trackPadded, unloadRequests, watchErrors } from './fixtures/unload-helpers';
+
+// A real tab switch hides the page (visibilitychange → hidden) while it lives on: the unload path must send what is
+// queued at once, and settle it from the keepalive answers. Playwright's own contexts never hide a page (focus
+// emulation), so this spec spawns Chromium itself and drives its default context over CDP (TOOLCHAIN §8.1).
+
+let collector: Collector;
+let proc: ChildProcess | undefined;
+let browser: Browser | undefined;
+let profile = '';
+
+test.beforeAll(async () => {
+  collector = await startCollector({ staticDirs });
+  profile = mkdtempSync(path.join(os.tmpdir(), 'outbox-unload-'));
+  const child = spawn(
+    chromiumLaunch.executablePath,
+    [...chromiumLaunch.args, '--headless', '--remote-debugging-port=0', `--user-data-dir=${profile}`, 'about:blank'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  proc = child;
+  const ws = await new Promise<string>((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`no DevTools URL from chromium: ${seen.slice(-500)}`)), 30_000);
+    child.stderr!.on('data', (chunk: Buffer) => {
+      seen += chunk.toString();
+      const m = /DevTools listening on (ws:\/\/\S+)/.exec(seen);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`chromium exited with ${code}: ${seen.slice(-500)}`)));
+  });
+  browser = await chromium.connectOverCDP(ws, { noDefaults: true });
+});
+
+test.afterAll(async () => {
+  await browser?.close().catch(() => undefined);
+  if (proc?.pid !== undefined && proc.exitCode === null) {
+    const exited = new Promise((r) => proc!.once('exit', r));
+    proc.kill('SIGKILL'); // the process this spec spawned, by its PID
+    await exited;
+  }
+  rmSync(profile, { recursive: true, force: true });
+  await collector.close();
+});
+
+test('flushAt 1000, flushInterval 3600: 50 events, then a real tab switch → 50/50 arrive before any navigation', async () => {
+  const context = browser!.contexts()[0]!; // only the default context has no focus emulation
+  const page = await context.newPage();
+  const errors: string[] = [];
+  watchErrors(page, errors);
+  await page.goto(`${collector.url}/fixtures/blank.html`);
+  await page.bringToFront();
+  expect(await page.evaluate(() => document.visibilityState)).toBe('visible');
+  await boot(page, { flushAt: 1000, flushInterval: 3600 });
+  await page.evaluate(() => {
+    const w = window as unknown as { hides: string[] };
+    w.hides = [];
+    document.addEventListener('visibilitychange', () => w.hides.push(document.visibilityState));
+  });
+  await trackPadded(page, 'tab', 50);
+  await page.waitForTimeout(300);
+  expect(collector.requests()).toHaveLength(0); // nothing flushes by itself
+
+  const other = await context.newPage(); // a new tab in front hides the first one
+  await expectDelivered(collector, 'tab', 50, 10_000);
+  expect(await page.evaluate(() => (window as unknown as { hides: string[] }).hides)).toEqual(['hidden']);
+  expect(unloadRequests(collector)).toBeGreaterThan(0);
+  // The page lived to see the keepalive answer: the events are settled (sent), not left queued or in flight.
+  await expect
+    .poll(() => page.evaluate(() => (window as unknown as { outbox: { stats(): { sent: number; queued: number; inflight: number } } }).outbox.stats()))
+    .toMatchObject({ sent: 50, queued: 0, inflight: 0 });
+  expect(page.url()).toContain('/fixtures/blank.html'); // no navigation happened
+  expect(await page.evaluate(() => (window as unknown as { outboxLog: string[] }).outboxLog)).toEqual([]);
+
+  // Back in front, the client keeps sending the normal way.
+  await page.bringToFront();
+  await page.evaluate(() => (window as unknown as { outbox: { track(t: string, b: unknown): string; flush(): Promise<void> } }).outbox.track('event-create', { tag: 'tab2', i: 0 }));
+  await page.evaluate(() => (window as unknown as { outbox: { flush(): Promise<void> } }).outbox.flush());
+  await expectDelivered(collector, 'tab2', 1, 10_000);
+  expect(errors).toEqual([]);
+  await other.close();
+  await page.close();
+});
