@@ -16,7 +16,8 @@ rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
 
 const entry = (name) => path.join(root, 'src', name);
-const common = { bundle: true, sourcemap: true, legalComments: 'none', logLevel: 'warning' };
+// `cloudflare:*` modules exist only in workerd (src/worker.ts imports 'cloudflare:workers' dynamically).
+const common = { bundle: true, sourcemap: true, legalComments: 'none', logLevel: 'warning', external: ['cloudflare:*'] };
 
 /** Library builds: ESM, dependencies left as imports for the user's bundler. */
 const library = [
@@ -31,6 +32,7 @@ const bundles = [
   { in: 'index.ts', out: 'outbox.browser.js', format: 'esm', platform: 'browser' },
   { in: 'worker.ts', out: 'outbox.worker.js', format: 'esm', platform: 'neutral' },
   { in: 'outbox-sw.ts', out: 'outbox-sw.js', format: 'iife', platform: 'browser' },
+  { in: 'outbox-stub.js', out: 'outbox-stub.js', format: 'esm', platform: 'browser' }, // the README's stub snippet, as a file
 ];
 
 const built = [];
@@ -69,6 +71,18 @@ if (!process.argv.includes('--no-types')) {
   execFileSync(
     process.execPath,
     [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json'), '--outDir', path.join(dist, 'types')],
+    { stdio: 'inherit' },
+  );
+  // The service-worker entry needs the WebWorker lib instead of DOM: its own config (tsconfig.sw.json).
+  execFileSync(
+    process.execPath,
+    [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.sw.json'), '--noEmit', 'false', '--declaration', '--emitDeclarationOnly', '--outDir', path.join(dist, 'types')],
+    { stdio: 'inherit' },
+  );
+  // The Workers entry needs @cloudflare/workers-types instead of DOM: its own config (tsconfig.worker.json).
+  execFileSync(
+    process.execPath,
+    [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.worker.json'), '--noEmit', 'false', '--declaration', '--emitDeclarationOnly', '--rootDir', path.join(root, 'src'), '--outDir', path.join(dist, 'types')],
     { stdio: 'inherit' },
   );
 }

@@ -29,6 +29,8 @@ function step(label, ok) {
 
 step('build', run('build', process.execPath, ['scripts/build.mjs']));
 step('typecheck', run('typecheck', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']));
+step('typecheck (worker)', run('typecheck worker', bin('tsc'), ['--noEmit', '-p', 'tsconfig.worker.json']));
+step('typecheck (service worker)', run('typecheck (service worker)', bin('tsc'), ['--noEmit', '-p', 'tsconfig.sw.json']));
 if (existsSync(path.join(root, 'scripts/size.mjs'))) step('size budgets', run('size budgets', process.execPath, ['scripts/size.mjs']));
 
 const vitestJson = path.join(out, 'vitest.json');

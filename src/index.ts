@@ -1,20 +1,32 @@
 /**
- * Browser entry (`outbox`): memory queue with the fetch transport; relative endpoints resolve against the
- * page. A secret key is refused here: anything shipped to a page is public.
+ * Browser entry (`outbox`): the queue is written ahead to IndexedDB (`storage: 'memory'` opts out), sent with
+ * fetch, and what is left when the page hides goes out by keepalive fetch / beacon. Relative endpoints resolve
+ * against the page. A secret key is refused here: anything shipped to a page is public.
  */
 import { assemble } from './create';
 import { OutboxOptionsError, type OutboxOptions } from './core/options';
 import type { Outbox } from './core/types';
+import { createDurableQueue, durableStorageOf } from './platform/durable';
+import { attachUnload } from './transport/unload';
+import { attachServiceWorkerReplay } from './platform/service-worker';
 
 export type { OutboxOptions } from './core/options';
 export type { DropInfo, DropReason, Outbox, OutboxStats, TrackOptions } from './core/types';
 export { OutboxOptionsError } from './core/options';
+/** @internal For benchmarks and tests: the IndexedDB storage behind a client (`transactions`, `size()`). */
+export { durableStorageOf } from './platform/durable';
 
 /** Creates a client. Throws OutboxOptionsError for invalid options (and only then). */
 export function createOutbox(options: OutboxOptions): Outbox {
   const baseUrl = typeof location !== 'undefined' ? location.href : undefined;
-  return assemble(options, {
+  const durable = createDurableQueue(); // IndexedDB write-ahead + recovery; `storage: 'memory'` opts out
+  let detachUnload = (): void => {};
+  const { outbox, internals } = assemble(options, {
     baseUrl,
+    platform: (o) => {
+      const p = durable.platform(o);
+      return { ...p, onShutdown: () => (detachUnload(), p.onShutdown?.()) };
+    },
     check(o) {
       if (o.secretKey !== undefined) {
         throw new OutboxOptionsError(
@@ -22,5 +34,11 @@ export function createOutbox(options: OutboxOptions): Outbox {
         );
       }
     },
-  }).outbox;
+  });
+  durable.start(internals, outbox);
+  // Automatic: if an outbox service worker controls the page, ask it to replay now and on `online`.
+  attachServiceWorkerReplay();
+  // On hide/pagehide: keepalive + beacon within the 64 KiB budget; what does not fit stays stored.
+  detachUnload = attachUnload(internals, durableStorageOf(outbox));
+  return outbox;
 }

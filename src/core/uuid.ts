@@ -11,7 +11,7 @@ const POOL_IDS = 256;
 export type RandomFill = (buffer: Uint8Array) => void;
 
 /** Returns a function that makes v4 UUIDs from `fill` (default: `crypto.getRandomValues`). */
-export function createUuid(fill: RandomFill = (b) => void globalThis.crypto.getRandomValues(b)): () => string {
+export function createUuid(fill: RandomFill = (b) => void crypto.getRandomValues(b)): () => string {
   const pool = new Uint8Array(16 * POOL_IDS);
   let offset = pool.length;
   return function uuid(): string {

@@ -114,11 +114,20 @@ export function createFetchTransport(opts: FetchTransportOptions): Transport {
         }
         return { kind: 'rejected', status, error: `HTTP ${status}` };
       } catch (error) {
-        const message = timedOut ? `request timed out after ${opts.timeoutMs} ms` : `network error: ${(error as Error)?.message ?? error}`;
+        const message = timedOut ? `request timed out after ${opts.timeoutMs} ms` : `network error: ${errorMessage(error)}`;
         return { kind: 'retry', network: true, error: message };
       } finally {
         clearTimeout(timer);
       }
     },
   };
+}
+
+/** The message of whatever a fetch rejected with; a custom fetch may reject with a non-Error that String() can't print. */
+function errorMessage(error: unknown): string {
+  try {
+    return String((error as Error)?.message ?? error);
+  } catch {
+    return 'unprintable error';
+  }
 }

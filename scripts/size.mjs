@@ -1,0 +1,76 @@
+// Size budgets: min+gzip (level 9) of the self-contained bundles a user loads, checked against budgets; exits 1
+// when one is over (a regression) or missing. Prints a table; `--analyze` adds what each bundle is made of
+// (esbuild metafile: zod, idb-keyval, our modules). Run after `node scripts/build.mjs`.
+//
+// The issue's targets are 8 KB (global), 6 KB (worker) and 6 KB (sw). With zod/mini (~7 KB gz on its own) and
+// the durable browser queue they are not met; each budget below is the size measured when it was set, rounded up
+// to the next 0.5 KB, so any growth fails. Lower a budget whenever a change shrinks its bundle.
+import { build } from 'esbuild';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const KB = 1024;
+
+/** file in dist/ → { budget (bytes, min+gzip), target from the issue, how to rebuild it for --analyze }. */
+const BUDGETS = [
+  { file: 'outbox.global.js', budget: 17.5 * KB, target: 8 * KB, entry: 'src/script.ts', format: 'iife', platform: 'browser' },
+  { file: 'outbox.worker.js', budget: 13 * KB, target: 6 * KB, entry: 'src/worker.ts', format: 'esm', platform: 'neutral' },
+  { file: 'outbox-sw.js', budget: 6 * KB, target: 6 * KB, entry: 'src/outbox-sw.ts', format: 'iife', platform: 'browser' },
+];
+
+const kb = (n) => `${(n / KB).toFixed(2)} KB`;
+let failed = 0;
+const rows = [['file', 'min', 'min+gzip', 'budget', 'target', 'status']];
+for (const b of BUDGETS) {
+  const file = path.join(root, 'dist', b.file);
+  if (!existsSync(file)) {
+    // outbox-sw.js is built once src/outbox-sw.ts exists; until then there is nothing to measure.
+    const optional = !existsSync(path.join(root, b.entry));
+    rows.push([b.file, '-', '-', kb(b.budget), kb(b.target), optional ? `skipped: ${b.entry} does not exist yet` : 'FAIL: not built']);
+    if (!optional) failed++;
+    continue;
+  }
+  const code = readFileSync(file);
+  const gz = gzipSync(code, { level: 9 }).length;
+  const over = gz > b.budget;
+  if (over) failed++;
+  const status = over ? `FAIL: ${gz - b.budget} B over budget` : gz > b.target ? `ok (target missed by ${kb(gz - b.target)})` : 'ok';
+  rows.push([b.file, `${code.length} B`, `${gz} B`, kb(b.budget), kb(b.target), status]);
+}
+const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  '));
+
+if (process.argv.includes('--analyze')) {
+  for (const b of BUDGETS) {
+    if (!existsSync(path.join(root, b.entry))) continue;
+    const result = await build({
+      entryPoints: [path.join(root, b.entry)],
+      bundle: true,
+      minify: true,
+      write: false,
+      metafile: true,
+      format: b.format,
+      platform: b.platform,
+      target: 'es2020',
+      mainFields: ['module', 'main'],
+      conditions: b.platform === 'neutral' ? ['workerd', 'worker', 'browser'] : [],
+      external: ['cloudflare:*'],
+      define: { 'process.env.NODE_ENV': '"production"' },
+      legalComments: 'none',
+      logLevel: 'error',
+    });
+    const inputs = Object.values(result.metafile.outputs).find((o) => o.entryPoint)?.inputs ?? {};
+    const groups = new Map();
+    for (const [name, info] of Object.entries(inputs)) {
+      const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(name)?.[1];
+      const key = pkg ?? name.replace(/^src\//, '');
+      groups.set(key, (groups.get(key) ?? 0) + info.bytesInOutput);
+    }
+    console.log(`\n${b.file}: minified bytes by input (before gzip)`);
+    for (const [key, bytes] of [...groups].sort((x, y) => y[1] - x[1])) console.log(`  ${String(bytes).padStart(7)}  ${key}`);
+  }
+}
+process.exit(failed === 0 ? 0 : 1);
