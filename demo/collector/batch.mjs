@@ -46,6 +46,9 @@ export function processBatch(payload, { store, receivedAt, failIds = null }) {
     if (!parsed.success) {
       invalid += 1;
       errors.push({ id, status: 400, message: `batch.${index}: ${formatZodError(parsed.error)}` });
+    } else if (!storable(parsed.data.body)) {
+      invalid += 1;
+      errors.push({ id, status: 400, message: `batch.${index}.body: nested too deeply to store` });
     } else if (failIds && id !== null && Object.hasOwn(failIds, id)) {
       errors.push({ id, status: failIds[id], message: `injected failure (fail-ids fault)` });
     } else {
@@ -62,4 +65,18 @@ export function processBatch(payload, { store, receivedAt, failIds = null }) {
     duplicates: inserted.length - stored,
     invalid,
   };
+}
+
+/**
+ * Whether a body can be serialized for storage: JSON.parse accepts nesting deeper than JSON.stringify can
+ * write back (a RangeError that would otherwise fail the whole batch with 500).
+ * @param {unknown} body
+ */
+function storable(body) {
+  try {
+    JSON.stringify(body);
+    return true;
+  } catch {
+    return false;
+  }
 }
