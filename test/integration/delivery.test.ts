@@ -79,7 +79,8 @@ describe('delivery to the real collector', () => {
     await outbox.flush();
     expect(new Set(storedIds())).toEqual(new Set(ids));
     expect(collector.stats().eventsStored).toBe(30);
-    expect(outbox.stats().sent).toBe(30);
+    // The collector stores before the client reads the answer: wait for the acknowledgement, not a tick.
+    await expect.poll(() => outbox.stats().sent).toBe(30);
   });
 
   it('500 twice, then 200 → delivered once, retried twice', async () => {
@@ -89,7 +90,7 @@ describe('delivery to the real collector', () => {
     await outbox.flush();
     await collector.waitFor((c) => c.stats().eventsStored === 5, 5000);
     expect(collector.requests().map((r) => r.status)).toEqual([500, 500, 207]);
-    expect(outbox.stats()).toMatchObject({ sent: 5, retried: 10 });
+    await expect.poll(() => outbox.stats()).toMatchObject({ sent: 5, retried: 10 });
   });
 
   it('429 with Retry-After: 2 → the next attempt is not made before 2 s', async () => {
@@ -115,7 +116,7 @@ describe('delivery to the real collector', () => {
     expect(new Set(storedIds())).toEqual(new Set([ids[0], ids[1], ids[3]]));
     const rejected = drops.find((d) => d.reason === 'rejected')!;
     expect(rejected.events.map((e) => e.id)).toEqual([ids[2]]);
-    expect(outbox.stats().dropped.rejected).toBe(1);
+    await expect.poll(() => outbox.stats().dropped.rejected).toBe(1);
   });
 
   it('413 → the batch is split in halves until it fits; nothing lost', async () => {
@@ -144,7 +145,7 @@ describe('delivery to the real collector', () => {
       outbox.track('ok', { i: 2 });
       await outbox.flush();
       await small.waitFor((c) => c.stats().eventsStored === 2, 5000);
-      expect(drops.find((d) => d.reason === 'too-large')!.events.map((e) => e.id)).toEqual([big]);
+      await expect.poll(() => drops.find((d) => d.reason === 'too-large')?.events.map((e) => e.id)).toEqual([big]);
     } finally {
       await small.close();
     }

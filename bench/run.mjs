@@ -1,0 +1,175 @@
+// `npm run bench`: measures Outbox as its users feel it and prints a table; writes bench/results/<time>.json
+// (git-ignored) and bench/results/latest.json. Not a test: nothing here passes or fails on timing.
+// Environment: CHROMIUM_PATH (default /usr/bin/chromium), BENCH_RUNS (default 5), BENCH_ONLY=track,sustained,
+// wire,naive,sizes,workerd (default all), BENCH_SUSTAINED (events per sustained run, default 100 000).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from '@playwright/test';
+import { startCollector } from '../demo/collector/server.mjs';
+import { measureTrackCost, measureSustained, measureWire, measureNaive } from './browser.mjs';
+import { bundleSizes } from './sizes.mjs';
+import { measureWorkerd } from './workerd.mjs';
+import { fmt } from './stats.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const dist = path.join(root, 'dist');
+const runs = Number(process.env.BENCH_RUNS ?? 5);
+const only = new Set((process.env.BENCH_ONLY ?? 'track,sustained,wire,naive,sizes,workerd').split(','));
+
+/** The flags of playwright.config.ts's `chromiumLaunch` (a .ts file a plain Node script cannot import). */
+const chromiumLaunch = {
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-dev-shm-usage',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--disable-quic',
+    '--no-first-run',
+    '--enable-precise-memory-info', // performance.memory without 100 kB quantization, for the peak heap
+  ],
+};
+
+const log = (...a) => console.error('[bench]', ...a);
+const outDir = path.join(root, 'bench', 'results');
+/** Writes what is measured so far to bench/results/partial.json (a run cut short still leaves its numbers). */
+function savePartial() {
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(path.join(outDir, 'partial.json'), JSON.stringify(results, null, 2));
+}
+const started = Date.now();
+const collector = await startCollector({
+  staticDirs: [
+    { prefix: '/dist/', dir: dist },
+    { prefix: '/bench/', dir: path.join(root, 'bench') },
+  ],
+});
+const browser = await chromium.launch({ headless: true, ...chromiumLaunch });
+const results = {
+  date: new Date().toISOString(),
+  machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, chromium: browser.version(), loadAvgAtStart: os.loadavg() },
+  runs,
+};
+
+try {
+  if (only.has('track')) {
+    results.trackCost = [];
+    // The defaults (flushAt 15, Langfuse's), then flushAt 1000 to separate the client's own cost from the
+    // browser's per-request cost.
+    for (const [storage, flushAt] of [['memory'], ['indexeddb'], ['indexeddb', 1000]]) {
+      log(`track() cost, storage '${storage}'${flushAt ? `, flushAt ${flushAt}` : ''}…`);
+      const r = await measureTrackCost(browser, collector, { storage, flushAt, runs });
+      // IndexedDB is measured only where the browser entry really uses it (durableStorageOf finds a store).
+      if (storage === 'indexeddb' && !r.indexedDbActive) r.note = "storage 'indexeddb' not active in this build: measured memory only";
+      results.trackCost.push(r);
+    }
+  }
+  const idbActive = results.trackCost?.find((r) => r.storage === 'indexeddb')?.indexedDbActive ?? true;
+  savePartial();
+  if (only.has('sustained')) {
+    results.sustained = [];
+    const storage = idbActive ? 'indexeddb' : 'memory';
+    for (const paced of [true, false]) {
+      log(`sustained 100 000 events, ${paced ? 'paced' : 'blind'} producer, storage '${storage}'…`);
+      results.sustained.push(await measureSustained(browser, collector, { storage, paced, runs }));
+      savePartial();
+    }
+  }
+  if (only.has('wire')) {
+    log('requests and bytes for 1 000 events…');
+    results.wire = await measureWire(browser, collector);
+    savePartial();
+  }
+  if (only.has('naive')) {
+    log('naive reference (one fetch per event)…');
+    results.naive = await measureNaive(browser, collector, { runs });
+    savePartial();
+  }
+  if (only.has('sizes')) results.sizes = await bundleSizes(dist);
+  if (only.has('workerd')) {
+    log('workerd: withOutbox vs a plain worker…');
+    collector.reset();
+    results.workerd = await measureWorkerd(dist, {
+      endpoint: collector.endpoint,
+      waitEvents: (n) => collector.waitFor((c) => c.stats().eventsStored >= n && c.stats().eventsStored, 60_000).catch(() => collector.stats().eventsStored),
+    }, { runs }).catch((error) => ({ error: String(error?.stack ?? error).slice(0, 2000) }));
+  }
+} finally {
+  await browser.close();
+  await collector.close();
+}
+results.durationS = (Date.now() - started) / 1000;
+results.machine.loadAvgAtEnd = os.loadavg();
+
+// Ratios against the naive reference, so numbers compare across machines.
+const naive = results.naive;
+const mem = results.trackCost?.find((r) => r.storage === 'memory');
+const idb = results.trackCost?.find((r) => r.storage === 'indexeddb' && r.flushAt === 15 && r.indexedDbActive);
+const paced = results.sustained?.find((s) => s.producer.startsWith('paced'));
+if (naive) {
+  results.ratiosToNaive = {
+    syncTrackCost_memory: mem && mem.syncUsPerEvent.median / naive.syncUsPerEvent.median,
+    totalMainThread_memory: mem && mem.totalMainThreadUsPerEvent.median / naive.totalMainThreadUsPerEvent.median,
+    totalMainThread_indexeddb: idb && idb.totalMainThreadUsPerEvent.median / naive.totalMainThreadUsPerEvent.median,
+    deliveredPerSecond: paced && paced.deliveredPerSecond.median / naive.deliveredPerSecond.median,
+    bytesPerEvent_none: results.wire && results.wire.none.bytesPerEvent / naive.bytesPerEvent,
+    bytesPerEvent_gzip: results.wire && results.wire.gzip.bytesPerEvent / naive.bytesPerEvent,
+    requestsPerEvent: results.wire && results.wire.none.requests / results.wire.none.events / naive.requestsPerEvent,
+  };
+}
+
+const rows = [];
+const row = (what, value, target = '') => rows.push([what, value, target]);
+for (const r of results.trackCost ?? []) {
+  const name = (r.storage === 'memory' || r.indexedDbActive ? r.storage : `${r.storage} (not active: memory)`) + `, flushAt ${r.flushAt}`;
+  row(`track() sync loop, ${name}, µs/event`, fmt(r.syncUsPerEvent), '≤ 1–2');
+  row(`track() main-thread CPU until persisted+sent, ${name}, µs/event`, fmt(r.totalMainThreadUsPerEvent), '≤ 5');
+  row(`  (same, wall time inside tasks), µs/event`, fmt(r.totalMainThreadTaskWallUsPerEvent));
+  row(`  burst wall time until all acknowledged, ms`, fmt(r.wallMsPerBurst, 0));
+  if (r.idbWriteTransactionsPerBurst) row(`IndexedDB write transactions per 10 000-event burst (appends + acks)`, fmt(r.idbWriteTransactionsPerBurst, 0), '≤ 5');
+  if (r.notDelivered) row(`  not delivered (${r.storage})`, String(r.notDelivered), '0');
+}
+for (const s of results.sustained ?? []) {
+  row(`sustained ${s.events} events, ${s.producer}, delivered events/s`, fmt(s.deliveredPerSecond, 0));
+  row(`  peak JS heap MB`, fmt(s.peakHeapMB, 1));
+  row(`  peak queued+inflight (bound ${s.queueBound})`, String(s.peakQueued), `≤ ${s.queueBound}`);
+  row(`  lost per run`, `${s.lostPerRun.join(', ')} ${JSON.stringify(s.droppedByReason[0])}`, s.producer.startsWith('paced') ? '0' : '');
+}
+if (results.wire) {
+  for (const [mode, w] of Object.entries(results.wire)) {
+    row(`1 000 events × 100 B, compression '${mode}': requests`, `${w.requests} (ceil(N/flushAt) = ${w.expectedRequests})`, '= ceil(N/flushAt)');
+    row(`  bytes/event on the wire (JSON ${w.jsonBytesPerEvent.toFixed(1)}, gzip -9 ${w.gzip9BytesPerEvent.toFixed(1)})`, w.bytesPerEvent.toFixed(1));
+    row(`  ratio to gzip -9 of the same JSON`, `${w.ratioToGzip9.toFixed(3)}×`, mode === 'gzip' ? '≤ 1.15×' : '');
+  }
+}
+if (naive) {
+  row(`naive fetch-per-event: sync µs/event`, fmt(naive.syncUsPerEvent));
+  row(`naive: main-thread CPU µs/event`, fmt(naive.totalMainThreadUsPerEvent));
+  row(`naive: delivered events/s`, fmt(naive.deliveredPerSecond, 0));
+  row(`naive: bytes/event`, naive.bytesPerEvent.toFixed(1));
+}
+for (const [k, v] of Object.entries(results.ratiosToNaive ?? {})) if (v !== undefined) row(`ratio outbox/naive: ${k}`, `${v.toFixed(3)}×`);
+for (const s of results.sizes ?? []) row(`size ${s.file}`, `${s.minGzipBytes} B min+gz (${s.minBytes} B min)`);
+if (results.workerd?.error) row('workerd withOutbox latency', `failed: ${results.workerd.error.split('\n')[0]}`);
+else if (results.workerd?.missing) row('workerd withOutbox latency', `missing: ${results.workerd.missing}`);
+else if (results.workerd) {
+  const w = results.workerd;
+  row('workerd: plain worker, ms/request', fmt(w.plainMs, 3));
+  row('workerd: withOutbox (3 events/request), ms/request', fmt(w.withOutboxMs, 3));
+  row('workerd: added latency, ms/request', fmt(w.addedMsPerRequest, 3), '≈ 0');
+  row('workerd: events delivered / tracked', `${w.eventsDelivered} / ${w.eventsTracked}`);
+}
+
+const width = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length), 6));
+console.log(`\nOutbox benchmark — ${results.date}, ${results.machine.cpus} × ${results.machine.cpu}, Chromium ${results.machine.chromium}, median (min–max) of ${runs} runs, load average ${results.machine.loadAvgAtStart[0].toFixed(1)} → ${results.machine.loadAvgAtEnd[0].toFixed(1)}\n`);
+console.log(['measure', 'value', 'target'].map((h, i) => h.padEnd(width[i])).join('  '));
+for (const r of rows) console.log(r.map((c, i) => c.padEnd(width[i])).join('  '));
+mkdirSync(outDir, { recursive: true });
+const file = path.join(outDir, `${results.date.replace(/[:.]/g, '-')}.json`);
+writeFileSync(file, JSON.stringify(results, null, 2));
+writeFileSync(path.join(outDir, 'latest.json'), JSON.stringify(results, null, 2));
+console.log(`\nwrote ${path.relative(root, file)} (${results.durationS.toFixed(0)} s)`);
