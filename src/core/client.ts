@@ -65,6 +65,8 @@ export interface ClientInternals {
   seal(): void;
   /** Remove and return sealed queued events and formed retry batches, oldest first, for an unload send. */
   takeAll(): StoredEvent[];
+  /** Every sealed event the client still holds (queued, retrying or in a request), oldest first; nothing is taken. */
+  held(): StoredEvent[];
   /** Put events back at the front (e.g. an unload send that did not fit). */
   putBack(events: StoredEvent[]): void;
   /**
@@ -598,6 +600,14 @@ export function createClient(options: ResolvedOptions, platform: Platform): { ou
       for (const b of retryBatches.splice(0)) out.push(...b.events);
       counts.retryQueued = 0;
       out.push(...(queue.take(queue.size) as StoredEvent[]));
+      return out;
+    },
+    held() {
+      persist(seal());
+      const out: StoredEvent[] = [];
+      for (const b of inflight) out.push(...b.events);
+      for (const b of retryBatches) out.push(...b.events);
+      for (let i = 0; i < queue.size; i++) out.push(queue.peek(i) as StoredEvent);
       return out;
     },
     putBack(events) {

@@ -3,6 +3,7 @@ import type { ResolvedOptions } from '../core/options';
 import type { Outbox } from '../core/types';
 import { createIndexedDbStorage, type IndexedDbStorage } from '../storage/indexeddb';
 import { DRAIN_LOCK, createTabLock, newTabId, type TabLock } from './tabs';
+import { dropSpill, findSpills, writeSpill } from './spill';
 
 /**
  * The browser's durable queue: IndexedDB write-ahead storage owned by this client (a Web Lock per client), plus
@@ -40,6 +41,7 @@ export function durableStorageOf(outbox: Outbox): IndexedDbStorage | undefined {
 export function createDurableQueue(setup: { dbName?: string } = {}): DurableQueue {
   let storage: IndexedDbStorage | undefined;
   let tab: TabLock | null = null;
+  let owner = '';
   let options: ResolvedOptions | undefined;
 
   function report(error: unknown, what: string): void {
@@ -56,7 +58,7 @@ export function createDurableQueue(setup: { dbName?: string } = {}): DurableQueu
     platform(resolved) {
       options = resolved;
       if (resolved.storage === 'memory' || typeof indexedDB === 'undefined') return {};
-      const owner = newTabId();
+      owner = newTabId();
       tab = createTabLock(owner);
       const lock = tab;
       storage = createIndexedDbStorage({
@@ -92,6 +94,16 @@ export function createDurableQueue(setup: { dbName?: string } = {}): DurableQueu
         draining = true;
         try {
           const adopt = async () => {
+            // Bursts a gone client could only spill to localStorage at pagehide (see spill.ts): into IndexedDB
+            // first, then out of localStorage. Without Web Locks, only spills of discarded pages (not bfcache).
+            const live = tab ? await tab.liveOwners() : null;
+            for (const spill of findSpills((o, persisted) => o !== owner && (live ? !live.has(o) : !persisted))) {
+              const saved = store.append(spill.events);
+              internals.enqueueRecovered(spill.events);
+              // Released either way: if IndexedDB failed, this page spills them again at its own pagehide.
+              await saved.catch((error) => report(error, 'storing spilled events in IndexedDB failed'));
+              spill.release();
+            }
             const s = outbox.stats();
             const room = internals.options.maxQueueEvents - s.queued - s.inflight;
             if (room <= 0) return;
@@ -135,11 +147,26 @@ export function createDurableQueue(setup: { dbName?: string } = {}): DurableQueu
       // Acknowledgements are written lazily (a crash then costs duplicates, not losses); write them on the way out.
       // (In pagehide the document is still 'visible'; it turns 'hidden' only in the visibilitychange after it.)
       const onHide = (event: Event) => {
+        if (event.type === 'pagehide') spillUncommitted((event as PageTransitionEvent).persisted === true);
         if (event.type === 'pagehide' || document.visibilityState === 'hidden') store.flushWrites().catch(() => undefined);
+      };
+      // The unload path (capture phase, before this) sent what fit; what is left and not yet committed to
+      // IndexedDB would be lost with the document: write it synchronously to localStorage.
+      const spillUncommitted = (persisted: boolean) => {
+        try {
+          writeSpill(owner, internals.held().filter((e) => !store.isCommitted(e.id)), persisted);
+        } catch (error) {
+          report(error, 'spilling uncommitted events to localStorage at pagehide failed');
+        }
+      };
+      // Back from the back/forward cache: this page sends its events itself.
+      const onShow = (event: Event) => {
+        if ((event as PageTransitionEvent).persisted) dropSpill(owner);
       };
       const target = typeof window !== 'undefined' ? window : undefined;
       target?.addEventListener('online', onOnline);
       target?.addEventListener('pagehide', onHide);
+      target?.addEventListener('pageshow', onShow);
       if (typeof document !== 'undefined') document.addEventListener('visibilitychange', onHide);
 
       const close = store.close;
@@ -148,6 +175,7 @@ export function createDurableQueue(setup: { dbName?: string } = {}): DurableQueu
         if (graceTimer !== null) clearTimeout(graceTimer);
         target?.removeEventListener('online', onOnline);
         target?.removeEventListener('pagehide', onHide);
+        target?.removeEventListener('pageshow', onShow);
         if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', onHide);
         try {
           await close();

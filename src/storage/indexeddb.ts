@@ -69,6 +69,8 @@ export interface IndexedDbStorage extends Storage {
   flushWrites(): Promise<void>;
   /** Events in this instance's own segments (memory mirror). */
   size(): number;
+  /** True once the append that stored this event has committed (false for unknown ids). */
+  isCommitted(id: string): boolean;
 }
 
 type Rec = StoredEvent & { sentAt?: number };
@@ -108,6 +110,8 @@ export function createIndexedDbStorage(opts: IndexedDbStorageOptions): IndexedDb
   /** Event id → key of the segment holding it. */
   const index = new Map<string, string>();
   const dirty = new Set<string>();
+  /** Keys of appended segments whose first write has not committed yet. */
+  const uncommitted = new Set<string>();
   let serial = 0;
   let transactions = 0;
   let degraded = false;
@@ -237,7 +241,10 @@ export function createIndexedDbStorage(opts: IndexedDbStorageOptions): IndexedDb
           return finished;
         }),
       )
-      .then(job.resolve, (error) => {
+      .then(() => {
+        for (const key of keys) uncommitted.delete(key);
+        job.resolve();
+      }, (error) => {
         degraded = true;
         job.reject(error);
       })
@@ -333,6 +340,7 @@ export function createIndexedDbStorage(opts: IndexedDbStorageOptions): IndexedDb
         events.map((e) => ({ id: e.id, type: e.type, ts: e.ts, line: e.line })),
       );
       dirty.add(key);
+      uncommitted.add(key);
       return request(true);
     },
     remove(ids) {
@@ -365,6 +373,10 @@ export function createIndexedDbStorage(opts: IndexedDbStorageOptions): IndexedDb
     liveOwnersSeen: () => aliveSeen,
     flushWrites() {
       return dirty.size > 0 || pending ? request(true) : Promise.resolve();
+    },
+    isCommitted(id) {
+      const key = index.get(id);
+      return key !== undefined && !uncommitted.has(key);
     },
     size() {
       let n = 0;

@@ -92,13 +92,11 @@ for (const [name, options] of [
   });
 }
 
-// Measured 2026-11-26: when the page navigates within milliseconds of a 2000-event (~600 KB) burst, the
+// Measured 2026-11-26: when the page navigated within milliseconds of a 2000-event (~600 KB) burst, the
 // write-ahead IndexedDB transaction for that burst was not yet committed in 2 of 8 runs and the document's teardown
-// aborted it: the new page found 0 stored events, so the 1558 events the unload path could not carry were lost.
-// The unload path itself delivered its 442 (keepalive 222 + fetchLater 219 + beacon 1) every time. This belongs
-// to the durable storage (src/storage/indexeddb.ts: make the burst's commit land sooner, e.g. smaller segments or
-// IDBTransaction.commit()); enable this test once it passes reliably.
-test.fixme('2000 events, then navigate away at once (no wait for the write-ahead commit): 2000/2000 in total', async ({ page }) => {
+// aborted it: 1558 events lost. The durable queue now spills what is uncommitted at pagehide to localStorage
+// (src/platform/spill.ts), and the next load adopts it.
+test('2000 events, then navigate away at once (no wait for the write-ahead commit): 2000/2000 in total', async ({ page }) => {
   const errors: string[] = [];
   await open(page, errors, QUIET);
   await trackPadded(page, 'now', 2000);

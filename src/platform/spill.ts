@@ -1,0 +1,95 @@
+import type { StoredEvent } from '../core/types';
+
+/**
+ * The last resort at `pagehide`: events whose IndexedDB write-ahead transaction has not committed yet (a burst
+ * tracked milliseconds before the user navigated) would die with the document — the browser aborts the
+ * transaction on teardown (measured: 1 558 of 2 000 events lost in 2 of 8 immediate navigations). localStorage is
+ * synchronous, so what is written in `pagehide` survives; the next client of the origin adopts it into IndexedDB
+ * and sends it. One key per client (`outbox:spill:<owner>`), written only at pagehide and only for uncommitted
+ * events, so it stays small and rare. A spill and a late IndexedDB commit of the same events mean a duplicate
+ * send (deduplicated by id), never a loss.
+ */
+export const SPILL_PREFIX = 'outbox:spill:';
+
+interface Spill {
+  owner: string;
+  /** The pagehide was for the back/forward cache: the page may come back and send these itself. */
+  persisted: boolean;
+  at: number;
+  events: StoredEvent[];
+}
+
+function storage(): globalThis.Storage | undefined {
+  try {
+    return typeof localStorage === 'undefined' ? undefined : localStorage;
+  } catch {
+    return undefined; // a sandboxed frame or disabled storage throws on access
+  }
+}
+
+/** Writes this client's spill (replacing an older one). Throws what localStorage throws (quota). */
+export function writeSpill(owner: string, events: StoredEvent[], persisted: boolean): void {
+  const ls = storage();
+  if (!ls || events.length === 0) return;
+  const spill: Spill = {
+    owner,
+    persisted,
+    at: Date.now(),
+    events: events.map((e) => ({ id: e.id, type: e.type, ts: e.ts, line: e.line })),
+  };
+  ls.setItem(SPILL_PREFIX + owner, JSON.stringify(spill));
+}
+
+/** Forgets this client's spill (it came back from the back/forward cache, or its events are safe). */
+export function dropSpill(owner: string): void {
+  try {
+    storage()?.removeItem(SPILL_PREFIX + owner);
+  } catch {
+    /* nothing to forget */
+  }
+}
+
+/**
+ * Spills left by clients that are gone, per `isGone(owner, persisted)`. Malformed entries are removed. Each result's
+ * `release()` removes it once its events are safe elsewhere.
+ */
+export function findSpills(isGone: (owner: string, persisted: boolean) => boolean): { events: StoredEvent[]; release(): void }[] {
+  const ls = storage();
+  if (!ls) return [];
+  const out: { events: StoredEvent[]; release(): void }[] = [];
+  const keys: string[] = [];
+  try {
+    for (let i = 0; i < ls.length; i++) {
+      const key = ls.key(i);
+      if (key?.startsWith(SPILL_PREFIX)) keys.push(key);
+    }
+  } catch {
+    return [];
+  }
+  for (const key of keys) {
+    const release = () => {
+      try {
+        ls.removeItem(key);
+      } catch {
+        /* gone already */
+      }
+    };
+    let spill: Spill;
+    try {
+      spill = JSON.parse(ls.getItem(key) ?? 'null') as Spill;
+    } catch {
+      release();
+      continue;
+    }
+    if (!spill || typeof spill.owner !== 'string' || !Array.isArray(spill.events)) {
+      release();
+      continue;
+    }
+    if (!isGone(spill.owner, spill.persisted === true)) continue;
+    const events = spill.events.filter(
+      (e) => e && typeof e.id === 'string' && typeof e.type === 'string' && typeof e.ts === 'number' && typeof e.line === 'string',
+    );
+    out.push({ events, release });
+  }
+  return out;
+}

@@ -1,0 +1,69 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SPILL_PREFIX, dropSpill, findSpills, writeSpill } from '../../src/platform/spill';
+
+/** A Map behind the Web Storage interface (Node 20 has no localStorage). */
+function fakeLocalStorage(quota = Infinity) {
+  const map = new Map<string, string>();
+  return {
+    map,
+    get length() {
+      return map.size;
+    },
+    key: (i: number) => [...map.keys()][i] ?? null,
+    getItem: (k: string) => map.get(k) ?? null,
+    setItem(k: string, v: string) {
+      if (v.length > quota) throw new DOMException('quota', 'QuotaExceededError');
+      map.set(k, v);
+    },
+    removeItem: (k: string) => void map.delete(k),
+  };
+}
+
+const ev = (id: string) => ({ id, type: 't', ts: 1, line: `{"id":"${id}"}` });
+let ls: ReturnType<typeof fakeLocalStorage>;
+
+beforeEach(() => {
+  ls = fakeLocalStorage(10_000);
+  (globalThis as any).localStorage = ls;
+});
+afterEach(() => {
+  delete (globalThis as any).localStorage;
+});
+
+describe('pagehide spill', () => {
+  it('is found only for gone owners, and released once safe', () => {
+    writeSpill('a', [ev('1'), ev('2')], false);
+    writeSpill('b', [ev('3')], false);
+    const found = findSpills((owner) => owner === 'a');
+    expect(found.map((s) => s.events.map((e) => e.id))).toEqual([['1', '2']]);
+    found[0]!.release();
+    expect([...ls.map.keys()]).toEqual([SPILL_PREFIX + 'b']);
+  });
+
+  it('passes the bfcache flag, so a caller can leave a page that may come back alone', () => {
+    writeSpill('c', [ev('1')], true);
+    expect(findSpills((_o, persisted) => !persisted)).toEqual([]);
+    dropSpill('c');
+    expect(ls.map.size).toBe(0);
+  });
+
+  it('writes nothing for no events, removes malformed entries, filters malformed events', () => {
+    writeSpill('d', [], false);
+    expect(ls.map.size).toBe(0);
+    ls.map.set(SPILL_PREFIX + 'junk', '{not json');
+    ls.map.set(SPILL_PREFIX + 'odd', JSON.stringify({ owner: 'odd', events: [ev('ok'), { id: 5 }, null] }));
+    const found = findSpills(() => true);
+    expect(found.map((s) => s.events.map((e) => e.id))).toEqual([['ok']]);
+    expect(ls.map.has(SPILL_PREFIX + 'junk')).toBe(false);
+  });
+
+  it('lets a quota error through to the caller, who reports it', () => {
+    expect(() => writeSpill('e', Array.from({ length: 1000 }, (_, i) => ev(String(i))), false)).toThrow(/quota/);
+  });
+
+  it('does nothing where there is no localStorage', () => {
+    delete (globalThis as any).localStorage;
+    expect(() => writeSpill('f', [ev('1')], false)).not.toThrow();
+    expect(findSpills(() => true)).toEqual([]);
+  });
+});
