@@ -39,9 +39,8 @@ export const SW_DROPPED = 'outbox:dropped';
 export function askServiceWorkerToReplay() {
   const worker = 'serviceWorker' in navigator ? navigator.serviceWorker.controller : null;
   if (!worker) return false;
-  // Asked again a little later: a request that arrives while a replay against the still-failing collector is
-  // running joins that replay and fails with it. A request finding the queue empty does nothing.
-  for (const delayMs of [0, 1500, 4000, 8000]) setTimeout(() => worker.postMessage({ type: 'outbox:replay' }), delayMs);
+  // outbox/sw runs one more pass when this arrives during a replay that is still failing against the old fault.
+  worker.postMessage({ type: 'outbox:replay' });
   return true;
 }
 

@@ -10,7 +10,6 @@ import {
   type FlushReason,
   type Outbox,
   type OutboxStats,
-  type QueuedEvent,
   type SendResult,
   type Storage,
   type StoredEvent,
@@ -42,8 +41,6 @@ export interface Platform {
 export const MAX_CONCURRENT_REQUESTS = 4;
 /** Room kept in a batch for the envelope and metadata. */
 const ENVELOPE_RESERVE = 512;
-
-type Seq = QueuedEvent & { seq: number };
 
 interface Batch {
   batchId: string;
