@@ -3,7 +3,7 @@
 // numbers checked against the collector's control API. The build (dist/) is done before Playwright runs.
 import { expect, test, type Page } from '@playwright/test';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -136,7 +136,9 @@ test('npm run demo: one URL; track 100 through a 500 outage; the dashboard match
     await expect(page.locator('#events tbody tr')).toHaveCount(10);
     await expect(page.locator('#log')).toContainText('collector fault: 500');
 
-    await page.screenshot({ path: path.join(root, 'docs/dashboard.png'), fullPage: true });
+    // The README's picture: every run saves it under test-results/; UPDATE_SCREENSHOT=1 refreshes docs/dashboard.png.
+    const shot = await page.screenshot({ path: path.join(root, 'test-results/dashboard.png'), fullPage: true });
+    if (process.env.UPDATE_SCREENSHOT === '1') writeFileSync(path.join(root, 'docs/dashboard.png'), shot);
 
     // Every value is rendered as text: an event whose type and body are markup stays text.
     const hostile = '<img id="pwned" src="x" onerror="window.__pwned = 1">';
