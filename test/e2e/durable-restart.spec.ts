@@ -11,7 +11,7 @@ let profile = '';
 
 test.afterEach(async () => {
   await Promise.all(collectors.splice(0).map((c) => c.close()));
-  if (profile) rmSync(profile, { recursive: true, force: true });
+  if (profile) rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });
 
 test('4. browser restart: events tracked while the collector was down are delivered after the restart', async () => {

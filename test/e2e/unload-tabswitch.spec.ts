@@ -22,7 +22,8 @@ test.beforeAll(async () => {
   const child = spawn(
     chromiumLaunch.executablePath,
     [...chromiumLaunch.args, '--headless', '--remote-debugging-port=0', `--user-data-dir=${profile}`, 'about:blank'],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    // Its own process group, so the teardown can end its renderer and utility processes along with it.
+    { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
   );
   proc = child;
   const ws = await new Promise<string>((resolve, reject) => {
@@ -45,11 +46,12 @@ test.afterAll(async () => {
   await browser?.close().catch(() => undefined);
   if (proc?.pid !== undefined && proc.exitCode === null) {
     const exited = new Promise((r) => proc!.once('exit', r));
-    proc.kill('SIGKILL'); // the process this spec spawned, by its PID
+    process.kill(-proc.pid, 'SIGKILL'); // the process group this spec spawned, by its PID
     await exited;
   }
-  rmSync(profile, { recursive: true, force: true });
   await collector.close();
+  // Chromium's last children may still be closing files in the profile for a moment.
+  rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });
 
 test('flushAt 1000, flushInterval 3600: 50 events, then a real tab switch → 50/50 arrive before any navigation', async () => {
