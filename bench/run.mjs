@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
 import { startCollector } from '../demo/collector/server.mjs';
+import { CHROMIUM_ARGS } from '../scripts/chromium.mjs';
 import { measureTrackCost, measureSustained, measureWire, measureNaive } from './browser.mjs';
 import { bundleSizes } from './sizes.mjs';
 import { measureWorkerd } from './workerd.mjs';
@@ -18,20 +19,10 @@ const dist = path.join(root, 'dist');
 const runs = Number(process.env.BENCH_RUNS ?? 5);
 const only = new Set((process.env.BENCH_ONLY ?? 'track,sustained,wire,naive,sizes,workerd').split(','));
 
-/** The flags of playwright.config.ts's `chromiumLaunch` (a .ts file a plain Node script cannot import). */
+/** The test suite's Chromium flags, plus precise memory info. */
 const chromiumLaunch = {
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-dev-shm-usage',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--disable-quic',
-    '--no-first-run',
-    '--enable-precise-memory-info', // performance.memory without 100 kB quantization, for the peak heap
-  ],
+  args: [...CHROMIUM_ARGS, '--enable-precise-memory-info'], // precise: performance.memory for the peak heap
 };
 
 const log = (...a) => console.error('[bench]', ...a);

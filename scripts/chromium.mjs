@@ -42,3 +42,18 @@ export async function findChromium({ install = true } = {}) {
 if (import.meta.url === `file://${process.argv[1]}`) {
   findChromium().then((p) => console.log(p), (e) => { console.error(e.message); process.exit(1); });
 }
+
+/**
+ * Flags for Debian's Chromium on these machines: no sandbox as root, no GPU, and nothing that reaches for the
+ * (closed) network at start. Shared by playwright.config.ts and the benchmark.
+ */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--no-first-run',
+];
