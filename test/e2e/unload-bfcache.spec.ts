@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { chromiumLaunch } from '../../playwright.config';
 import { startCollector, type Collector } from '../../demo/collector/server.mjs';
-import { boot, expectDelivered, root, trackPadded, watchErrors } from './fixtures/unload-helpers';
+import { boot, expectDelivered, root, storedCount, trackPadded, watchErrors } from './fixtures/unload-helpers';
 
 // Outbox must keep a page eligible for the back/forward cache (no unload/beforeunload listener), and the normal
 // fetch transport must keep working after a restore. Playwright disables the bfcache by default: launch without
@@ -103,9 +103,21 @@ test('events queued when the page goes into the bfcache but not carried are sent
   await boot(page, { endpoint: collector.endpoint, flushAt: 1000, flushInterval: 3600, retry: { initialDelayMs: 100, maxDelayMs: 500, maxAttempts: 10 } });
   collector.setFault({ mode: 'status', status: 503 });
   await trackPadded(page, 'restore', 30);
+  // Leave once the write-ahead transaction has committed: Chromium may refuse the bfcache to a page that leaves with
+  // an IndexedDB transaction pending (seen once in a CI run; that case is covered by the spill and the next load).
+  await expect.poll(() => storedCount(page)).toBe(30);
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Page.enable');
+  const notUsed: unknown[] = [];
+  cdp.on('Page.backForwardCacheNotUsed', (e) => notUsed.push(e.notRestoredExplanations));
   await page.goto(`${site}/blank.html?away`);
   await page.goBack({ waitUntil: 'commit' });
-  await expect.poll(() => page.evaluate(() => (window as unknown as PageState).shows)).toEqual([true]);
+  await expect
+    .poll(() => page.evaluate(() => (window as unknown as PageState).shows))
+    .toEqual([true])
+    .catch((error: Error) => {
+      throw new Error(`${error.message}\nChromium's reasons for not restoring: ${JSON.stringify(notUsed)}`);
+    });
   collector.setFault({ mode: 'none' });
   await expectDelivered(collector, 'restore', 30, 15_000);
   await expect
