@@ -1,4 +1,4 @@
-import { chromium, expect, test, type Browser } from '@playwright/test';
+import { chromium, expect, test, type Browser, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -40,6 +40,22 @@ test.afterAll(async () => {
   await collector.close();
 });
 
+/**
+ * Waits until the client's start-up recovery is done with Web Locks (no pending request, `outbox:drain` free). A lock
+ * request or query that reaches the browser after the page froze counts as contention and evicts the page from the
+ * bfcache (seen once in CI as WebLocksContention, when the test left while that first pass was under way).
+ */
+async function locksSettled(page: Page): Promise<void> {
+  await expect
+    .poll(() =>
+      page.evaluate(async () => {
+        const s = await navigator.locks.query();
+        return (s.pending ?? []).length === 0 && !(s.held ?? []).some((l) => l.name === 'outbox:drain');
+      }),
+    )
+    .toBe(true);
+}
+
 type PageState = { shows: boolean[]; hides: boolean[]; outbox: { track(t: string, b: unknown): string; stats(): { sent: number; queued: number } } };
 
 test('the page enters the bfcache and comes back (pageshow persisted), and Outbox still sends afterwards', async () => {
@@ -63,6 +79,7 @@ test('the page enters the bfcache and comes back (pageshow persisted), and Outbo
   // flushInterval 3600 and a large flushAt: only the unload path and explicit kicks send.
   await boot(page, { endpoint: collector.endpoint, flushAt: 1000, flushInterval: 3600 });
   await trackPadded(page, 'before', 20);
+  await locksSettled(page);
 
   await page.goto(`${site}/blank.html?away`);
   // The unload path sent what was queued as the page went into the cache.
@@ -106,6 +123,7 @@ test('events queued when the page goes into the bfcache but not carried are sent
   // Leave once the write-ahead transaction has committed: Chromium may refuse the bfcache to a page that leaves with
   // an IndexedDB transaction pending (seen once in a CI run; that case is covered by the spill and the next load).
   await expect.poll(() => storedCount(page)).toBe(30);
+  await locksSettled(page);
   const cdp = await context.newCDPSession(page);
   await cdp.send('Page.enable');
   const notUsed: unknown[] = [];
