@@ -1,3 +1,5 @@
+import type { WireName } from '../wire/types';
+
 /** Why an event left Outbox without being acknowledged. */
 export type DropReason =
   | 'invalid'
@@ -35,8 +37,10 @@ export interface QueuedEvent {
   ts: number;
   /** The body as given to track(), until sealed. */
   body?: unknown;
-  /** `{"id":…,"type":…,"timestamp":…,"body":…}` once sealed. */
+  /** The record's wire line once sealed: `{"id":…,"type":…,"timestamp":…,"body":…}` (ingestion) or an OTLP span. */
   line?: string;
+  /** The wire it travels on; absent means 'ingestion' (so v1 records in IndexedDB stay valid). */
+  wire?: WireName;
 }
 
 /** A sealed event as storage keeps it. */
@@ -45,6 +49,8 @@ export interface StoredEvent {
   type: string;
   ts: number;
   line: string;
+  /** Absent means 'ingestion'. */
+  wire?: WireName;
 }
 
 /** A batch ready to send: one request body. */
@@ -67,11 +73,13 @@ export interface OutgoingBatch {
  * - `handed-off`: a service worker took ownership (202 with `Outbox-Queued: 1`).
  */
 export type SendResult =
-  | { kind: 'ok' }
+  /** `rejectedCount`: an OTLP partial success, spans the server refused without saying which (never retried). */
+  | { kind: 'ok'; rejectedCount?: number; message?: string }
   | { kind: 'partial'; retry: string[]; rejected: { id: string; status: number; message?: string }[] }
   | { kind: 'retry'; network: boolean; status?: number; retryAfterMs?: number; error: string }
   | { kind: 'too-large' }
-  | { kind: 'rejected'; status: number; error: string }
+  /** `bisect`: the server refuses a whole batch for one bad record (Langfuse's OTLP 400): split to find it. */
+  | { kind: 'rejected'; status: number; error: string; bisect?: boolean }
   | { kind: 'handed-off' };
 
 /** Sends one encoded batch. Resolves a SendResult; never rejects. */
