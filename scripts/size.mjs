@@ -5,6 +5,8 @@
 // The issue's targets are 8 KB (global), 6 KB (worker) and 6 KB (sw). With zod/mini (~7 KB gz on its own) and
 // the durable browser queue they are not met; each budget below is the size measured when it was set, rounded up
 // to the next 0.5 KB, so any growth fails. Lower a budget whenever a change shrinks its bundle.
+// The split of the core into parts (issue 11) cost 1.6 KB gz (18.0 → 19.6 global, 13.1 → 14.7 worker): the
+// budgets were raised to that once, and the size work of issue 16 is to win it back.
 import { build } from 'esbuild';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,8 +18,8 @@ const KB = 1024;
 
 /** file in dist/ → { budget (bytes, min+gzip), target from the issue, how to rebuild it for --analyze }. */
 const BUDGETS = [
-  { file: 'outbox.global.js', budget: 18 * KB, target: 8 * KB, entry: 'src/script.ts', format: 'iife', platform: 'browser' },
-  { file: 'outbox.worker.js', budget: 13 * KB, target: 6 * KB, entry: 'src/worker.ts', format: 'esm', platform: 'neutral' },
+  { file: 'outbox.global.js', budget: 19.5 * KB, target: 8 * KB, entry: 'src/script.ts', format: 'iife', platform: 'browser' },
+  { file: 'outbox.worker.js', budget: 14.5 * KB, target: 6 * KB, entry: 'src/worker.ts', format: 'esm', platform: 'neutral' },
   { file: 'outbox-sw.js', budget: 6 * KB, target: 6 * KB, entry: 'src/outbox-sw.ts', format: 'iife', platform: 'browser' },
 ];
 

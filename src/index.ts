@@ -3,11 +3,11 @@
  * fetch, and what is left when the page hides goes out by keepalive fetch / beacon. Relative endpoints resolve
  * against the page. A secret key is refused here: anything shipped to a page is public.
  */
-import { assemble } from './create';
+import { assemble, detachChain } from './create';
 import { OutboxOptionsError, type OutboxOptions } from './core/options';
 import type { Outbox } from './core/types';
 import { createDurableQueue, durableStorageOf } from './platform/durable';
-import { attachUnload } from './transport/unload';
+import { attachUnload } from './platform/leave';
 import { attachServiceWorkerReplay } from './platform/service-worker';
 
 export type { OutboxOptions } from './core/options';
@@ -20,13 +20,10 @@ export { durableStorageOf } from './platform/durable';
 export function createOutbox(options: OutboxOptions): Outbox {
   const baseUrl = typeof location !== 'undefined' ? location.href : undefined;
   const durable = createDurableQueue(); // IndexedDB write-ahead + recovery; `storage: 'memory'` opts out
-  let detachUnload = (): void => {};
-  const { outbox, internals } = assemble(options, {
+  const teardown = detachChain();
+  const { outbox, hooks } = assemble(options, {
     baseUrl,
-    platform: (o) => {
-      const p = durable.platform(o);
-      return { ...p, onShutdown: () => (detachUnload(), p.onShutdown?.()) };
-    },
+    platform: (o) => ({ ...durable.platform(o), onShutdown: teardown.run }),
     check(o) {
       if (o.secretKey !== undefined) {
         throw new OutboxOptionsError(
@@ -35,10 +32,10 @@ export function createOutbox(options: OutboxOptions): Outbox {
       }
     },
   });
-  durable.start(internals, outbox);
+  teardown.add(durable.start(hooks, outbox));
   // Automatic: if an outbox service worker controls the page, ask it to replay now and on `online`.
-  attachServiceWorkerReplay();
+  teardown.add(attachServiceWorkerReplay());
   // On hide/pagehide: keepalive + beacon within the 64 KiB budget; what does not fit stays stored.
-  detachUnload = attachUnload(internals, durableStorageOf(outbox));
+  teardown.add(attachUnload(hooks, durableStorageOf(outbox)));
   return outbox;
 }

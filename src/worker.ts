@@ -7,7 +7,7 @@ import * as z from 'zod/mini';
 import { assemble } from './create';
 import { OutboxOptionsError, type OutboxOptions } from './core/options';
 import type { Clock, Outbox } from './core/types';
-import { authHeaders, createFetchTransport } from './transport/fetch';
+import { createFetchTransport } from './transport/fetch';
 
 export type { OutboxOptions } from './core/options';
 export type { DropInfo, DropReason, Outbox, OutboxStats, TrackOptions } from './core/types';
@@ -64,6 +64,7 @@ const extraShape = {
 function build(input: WorkerOutboxOptions, autoFlush: boolean): { outbox: Outbox; startBudget: () => void } {
   const env = (input && typeof input === 'object' ? input.env : undefined) as Record<string, unknown> | undefined;
   let deadline = Infinity;
+  let budgetMs = WAIT_UNTIL_BUDGET_MS;
   let waitUntil: (work: Promise<unknown>) => void = () => undefined;
   const { outbox } = assemble(input, {
     env,
@@ -75,14 +76,15 @@ function build(input: WorkerOutboxOptions, autoFlush: boolean): { outbox: Outbox
     },
     platform(o) {
       const ctx = o.ctx as WaitUntilContext | undefined;
+      budgetMs = o.timing.waitUntilBudgetMs ?? WAIT_UNTIL_BUDGET_MS;
       waitUntil = (work) => {
         if (ctx) ctx.waitUntil(work);
         else ambientWaitUntil?.(work);
       };
       // Every request ends by the waitUntil deadline, whatever requestTimeoutMs says.
       const budgetFetch: typeof fetch = (url, init) => {
-        const left = Math.min(deadline - Date.now(), WAIT_UNTIL_BUDGET_MS);
-        if (left <= 0) return Promise.reject(new Error(`Workers waitUntil budget (${WAIT_UNTIL_BUDGET_MS} ms) spent`));
+        const left = Math.min(deadline - Date.now(), budgetMs);
+        if (left <= 0) return Promise.reject(new Error(`Workers waitUntil budget (${budgetMs} ms) spent`));
         const signal = init?.signal ? AbortSignal.any([init.signal, AbortSignal.timeout(left)]) : AbortSignal.timeout(left);
         return fetch(url, { ...init, signal });
       };
@@ -91,9 +93,7 @@ function build(input: WorkerOutboxOptions, autoFlush: boolean): { outbox: Outbox
         timers: false,
         waitUntil: (work) => waitUntil(work),
         transport: createFetchTransport({
-          endpoint: o.endpoint,
-          headers: { ...authHeaders(o.publicKey, o.secretKey), ...o.headers },
-          timeoutMs: Math.min(o.requestTimeoutMs, WAIT_UNTIL_BUDGET_MS),
+          timeoutMs: Math.min(o.requestTimeoutMs, budgetMs),
           compression: o.compression,
           fetch: budgetFetch,
         }),
@@ -101,7 +101,7 @@ function build(input: WorkerOutboxOptions, autoFlush: boolean): { outbox: Outbox
     },
   });
   const startBudget = () => {
-    if (deadline === Infinity) deadline = Date.now() + WAIT_UNTIL_BUDGET_MS;
+    if (deadline === Infinity) deadline = Date.now() + budgetMs;
   };
   if (!autoFlush) return { outbox, startBudget };
 

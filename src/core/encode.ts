@@ -1,8 +1,4 @@
-import type { QueuedEvent, StoredEvent } from './types';
-
-/** SDK identity sent in every batch's metadata. */
-export const SDK_NAME = 'outbox';
-export const SDK_VERSION = '0.1.0';
+import type { QueuedEvent } from './types';
 
 let lastTs = NaN;
 let lastIso = '';
@@ -29,22 +25,6 @@ export function encodeEvent(event: QueuedEvent): string | undefined {
     ',"timestamp":"' + isoTime(event.ts) +
     '","body":' + body + '}'
   );
-}
-
-/** Builds the request body `{batch, metadata}` from sealed lines. */
-export function encodeBatch(batchId: string, events: StoredEvent[], metadata: string): string {
-  let lines = '';
-  for (let i = 0; i < events.length; i++) lines += (i === 0 ? '' : ',') + events[i]!.line;
-  return (
-    '{"batch":[' + lines + '],"metadata":{' + metadata + '"batch_id":"' + batchId + '","sdk_name":"' + SDK_NAME +
-    '","sdk_version":"' + SDK_VERSION + '","batch_size":' + events.length + '}}'
-  );
-}
-
-/** Encodes user metadata as members (`"k":v,…`) placed before ours, so ours win; '' when empty. */
-export function encodeMetadata(metadata: Record<string, unknown>): string {
-  const json = JSON.stringify(metadata);
-  return json === '{}' ? '' : json.slice(1, -1) + ',';
 }
 
 /** UTF-8 byte length of a string, without allocating (lone surrogates count 3, as TextEncoder writes U+FFFD). */

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import type { DropInfo } from './types';
 import type { RetryPolicy } from './retry';
+import { OutboxOptionsError } from './errors';
 
 /** Options of createOutbox(); see README's options table. Units are in the names, except flushInterval (seconds). */
 export interface OutboxOptions {
@@ -40,6 +41,16 @@ export interface OutboxOptions {
   onError?: (error: Error) => void;
   /** Log what Outbox does to the console. @default false */
   debug?: boolean;
+  /** @internal Timing constants, injectable so that tests need not wait them out. */
+  timing?: Timing;
+}
+
+/** @internal Timing constants of the platform parts (ms); each defaults to the constant named. */
+export interface Timing {
+  /** A beaconed record is resent by a later load only this long after it was sent. @default SENT_GRACE_MS (60 s) */
+  sentGraceMs?: number;
+  /** Workers: how long after the response sends may still run. @default WAIT_UNTIL_BUDGET_MS (25 s) */
+  waitUntilBudgetMs?: number;
 }
 
 /** Options after defaults and validation. */
@@ -62,6 +73,7 @@ export interface ResolvedOptions {
   onDrop?: (info: DropInfo) => void;
   onError?: (error: Error) => void;
   debug: boolean;
+  timing: Timing;
 }
 
 export const DEFAULTS = {
@@ -76,13 +88,7 @@ export const DEFAULTS = {
   compression: 'none',
 } as const;
 
-/** Thrown by createOutbox() for invalid options: the only error Outbox ever throws. */
-export class OutboxOptionsError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'OutboxOptionsError';
-  }
-}
+export { OutboxOptionsError };
 
 // The schema sticks to a few zod kinds (string, number, boolean, strictObject, custom/refine): z.int, z.enum and
 // z.record each pull in code of their own, ~1.7 KB min+gzip together in every bundle (scripts/size.mjs).
@@ -141,6 +147,9 @@ export const optionsShape = {
   onDrop: fn('onDrop'),
   onError: fn('onError'),
   debug: z.optional(z.boolean({ error: 'must be true or false' })),
+  timing: z.optional(
+    z.strictObject({ sentGraceMs: int(0), waitUntilBudgetMs: int(1) }, { error: 'must be an object { sentGraceMs, waitUntilBudgetMs }' }),
+  ),
 };
 
 /** Where each option may come from in the environment, first match wins (explicit options win over all). */
@@ -251,6 +260,7 @@ export function resolveOptions<Shape extends z.core.$ZodLooseShape>(
     headers: o.headers ?? {},
     metadata: o.metadata ?? {},
     debug: o.debug ?? false,
+    timing: o.timing ?? {},
   };
   if (resolved.maxEventBytes > resolved.maxBatchBytes) {
     throw new OutboxOptionsError(

@@ -1,4 +1,4 @@
-import type { WireName } from '../wire/types';
+import type { Wire, WireName } from '../wire/types';
 
 /** Why an event left Outbox without being acknowledged. */
 export type DropReason =
@@ -53,9 +53,11 @@ export interface StoredEvent {
   wire?: WireName;
 }
 
-/** A batch ready to send: one request body. */
+/** A batch ready to send: one request body, for one wire. */
 export interface OutgoingBatch {
   batchId: string;
+  /** Where and how it goes: URL, headers, gzip allowed, how its answer reads. */
+  wire: Wire;
   events: StoredEvent[];
   /** The encoded JSON body. */
   body: string;

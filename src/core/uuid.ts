@@ -1,6 +1,6 @@
 /**
  * v4 UUIDs from a pooled random buffer. `crypto.randomUUID()` costs 3–4 µs per call in Chromium 156 on this
- * machine class (TOOLCHAIN §8.7); one `getRandomValues` call per 256 ids and a lookup table keep an id well
+ * machine class (platform-facts §6); one `getRandomValues` call per 256 ids and a lookup table keep an id well
  * under 0.2 µs.
  */
 const HEX: string[] = [];

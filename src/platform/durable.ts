@@ -1,4 +1,4 @@
-import type { ClientInternals, Platform } from '../core/client';
+import type { Platform, RecoveryHooks } from '../core/client';
 import type { ResolvedOptions } from '../core/options';
 import type { Outbox } from '../core/types';
 import { createIndexedDbStorage, type IndexedDbStorage } from '../storage/indexeddb';
@@ -20,8 +20,11 @@ import { dropSpill, findSpills, writeSpill } from './spill';
 export interface DurableQueue {
   /** Platform parts for `assemble()`: the IndexedDB storage, or nothing (memory only). */
   platform(options: ResolvedOptions): Partial<Platform>;
-  /** Starts recovery for the client built with `platform()`; a no-op when memory only. Never throws. */
-  start(internals: ClientInternals, outbox: Outbox): void;
+  /**
+   * Starts recovery for the client built with `platform()`; a no-op when memory only. Never throws. Returns
+   * `detach()`: removes the listeners and timers it added (the client calls it at shutdown, before storage closes).
+   */
+  start(hooks: RecoveryHooks, outbox: Outbox): () => void;
 }
 
 /** Where the browser entry's events live: database `outbox`, object store `segments`. */
@@ -64,17 +67,20 @@ export function createDurableQueue(setup: { dbName?: string } = {}): DurableQueu
       storage = createIndexedDbStorage({
         owner,
         dbName: setup.dbName ?? DURABLE_DB_NAME,
+        graceMs: resolved.timing.sentGraceMs,
         liveOwners: lock ? () => lock.liveOwners() : undefined,
         // Never store a segment this client cannot prove it owns: another tab would take it for orphaned.
         ready: lock?.held.then((ok) => {
           if (!ok) throw new Error('the Web Lock for this tab could not be taken; events stay in memory');
         }),
+        // Only once what this client leaves is written may another tab adopt it.
+        onClosed: () => lock?.release(),
       });
       return { storage };
     },
 
-    start(internals, outbox) {
-      if (!storage) return;
+    start(hooks, outbox) {
+      if (!storage) return () => {};
       const store: IndexedDbStorage = storage;
       byOutbox.set(outbox, store);
       let draining = false;
@@ -99,19 +105,18 @@ export function createDurableQueue(setup: { dbName?: string } = {}): DurableQueu
             const live = tab ? await tab.liveOwners() : null;
             for (const spill of findSpills((o, persisted) => o !== owner && (live ? !live.has(o) : !persisted))) {
               const saved = store.append(spill.events);
-              internals.enqueueRecovered(spill.events);
+              hooks.enqueueRecovered(spill.events);
               // Released either way: if IndexedDB failed, this page spills them again at its own pagehide.
               await saved.catch((error) => report(error, 'storing spilled events in IndexedDB failed'));
               spill.release();
             }
-            const s = outbox.stats();
-            const room = internals.options.maxQueueEvents - s.queued - s.inflight;
+            const room = hooks.room();
             if (room <= 0) return;
-            internals.enqueueRecovered(await store.recover(room));
+            hooks.enqueueRecovered(await store.recover(room));
           };
           if (tab) await tab.exclusive(DRAIN_LOCK, adopt);
           else await adopt();
-          if (kickAfter) internals.kick('recovery'); // the network is back: do not sit out a network backoff
+          if (kickAfter) hooks.kick('recovery'); // the network is back: do not sit out a network backoff
           kickAfter = false;
           // Live owners with stored events (e.g. the page this one replaced, whose lock the browser releases
           // 30–130 ms after it went): recover again the moment each one goes.
@@ -154,7 +159,7 @@ export function createDurableQueue(setup: { dbName?: string } = {}): DurableQueu
       // IndexedDB would be lost with the document: write it synchronously to localStorage.
       const spillUncommitted = (persisted: boolean) => {
         try {
-          writeSpill(owner, internals.held().filter((e) => !store.isCommitted(e.id)), persisted);
+          writeSpill(owner, hooks.held().filter((e) => !store.isCommitted(e.id)), persisted);
         } catch (error) {
           report(error, 'spilling uncommitted events to localStorage at pagehide failed');
         }
@@ -169,21 +174,15 @@ export function createDurableQueue(setup: { dbName?: string } = {}): DurableQueu
       target?.addEventListener('pageshow', onShow);
       if (typeof document !== 'undefined') document.addEventListener('visibilitychange', onHide);
 
-      const close = store.close;
-      store.close = async () => {
+      void drain();
+      return () => {
         stopped = true;
         if (graceTimer !== null) clearTimeout(graceTimer);
         target?.removeEventListener('online', onOnline);
         target?.removeEventListener('pagehide', onHide);
         target?.removeEventListener('pageshow', onShow);
         if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', onHide);
-        try {
-          await close();
-        } finally {
-          tab?.release(); // only now may another tab adopt what this one leaves stored
-        }
       };
-      void drain();
     },
   };
 }

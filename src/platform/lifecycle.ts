@@ -7,7 +7,7 @@
 export interface LifecycleHandlers {
   /**
    * The page is being hidden or left: `visibilitychange` → `hidden`, or `pagehide`. On a navigation or a close
-   * both fire, `pagehide` first (TOOLCHAIN §8.1); `persisted` is true when the page may enter the bfcache.
+   * both fire, `pagehide` first (platform-facts §1); `persisted` is true when the page may enter the bfcache.
    */
   onHide(event: { via: 'visibilitychange' | 'pagehide'; persisted: boolean }): void;
   /** The page is visible again, or restored from the back/forward cache (`restored` true). */
@@ -26,7 +26,7 @@ export interface LifecycleTargets {
  *
  * Platform reasons: `pagehide` goes on `window` — it is never dispatched to `document` (OpenTelemetry listens on
  * document and misses it). `unload`/`beforeunload` are never used: an `unload` listener alone makes the page
- * ineligible for the back/forward cache (Chromium reports `UnloadHandlerExistsInMainFrame`, TOOLCHAIN §8.5), and
+ * ineligible for the back/forward cache (Chromium reports `UnloadHandlerExistsInMainFrame`, platform-facts §5), and
  * neither fires reliably on mobile.
  */
 export function watchLifecycle(handlers: LifecycleHandlers, targets?: LifecycleTargets): () => void {

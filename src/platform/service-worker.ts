@@ -1,5 +1,7 @@
+import { REPLAY_MESSAGE_TYPE } from '../sync/messages';
+
 /** Message the page posts to its service worker to ask for a replay of the worker's queue (see `outbox/sw`). */
-export const SW_REPLAY_MESSAGE = { type: 'outbox:replay' } as const;
+export const SW_REPLAY_MESSAGE = { type: REPLAY_MESSAGE_TYPE } as const;
 
 /**
  * When the page is controlled by a service worker, asks it to replay its queue now and on every `online` event

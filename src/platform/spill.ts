@@ -1,4 +1,5 @@
 import type { StoredEvent } from '../core/types';
+import { plain } from '../core/record';
 
 /**
  * The last resort at `pagehide`: events whose IndexedDB write-ahead transaction has not committed yet (a burst
@@ -35,7 +36,7 @@ export function writeSpill(owner: string, events: StoredEvent[], persisted: bool
     owner,
     persisted,
     at: Date.now(),
-    events: events.map((e) => ({ id: e.id, type: e.type, ts: e.ts, line: e.line })),
+    events: events.map(plain),
   };
   ls.setItem(SPILL_PREFIX + owner, JSON.stringify(spill));
 }
@@ -87,7 +88,7 @@ export function findSpills(isGone: (owner: string, persisted: boolean) => boolea
     }
     if (!isGone(spill.owner, spill.persisted === true)) continue;
     const events = spill.events.filter(
-      (e) => e && typeof e.id === 'string' && typeof e.type === 'string' && typeof e.ts === 'number' && typeof e.line === 'string',
+      (e) => e && typeof e.id === 'string' && typeof e.type === 'string' && typeof e.ts === 'number' && typeof e.line === 'string' && (e.wire === undefined || e.wire === 'otlp' || e.wire === 'ingestion'),
     );
     out.push({ events, release });
   }

@@ -1,7 +1,7 @@
 /**
  * Tab liveness with Web Locks: each client holds the exclusive lock `outbox:tab:<tabId>` for its whole life, so any
  * other same-origin client can ask `navigator.locks.query()` which owners are alive. The browser releases a lock
- * 30–130 ms after the page closes, navigates, reloads or crashes (TOOLCHAIN §8.3), which is what makes a dead
+ * 30–130 ms after the page closes, navigates, reloads or crashes (platform-facts §3), which is what makes a dead
  * tab's stored events safe to adopt.
  */
 

@@ -1,10 +1,13 @@
+// One closure owns the segment mirror, the write coalescing and recovery: they share state that must not leak.
 import { createStore, type UseStore } from 'idb-keyval';
 import type { Storage, StoredEvent } from '../core/types';
+import { done, req, withTimeout } from './idb-request';
+import { plain } from '../core/record';
 
 /**
  * Write-ahead storage in IndexedDB (through idb-keyval's `createStore`). One record, a *segment*, per `append`
  * call (the client appends once per task, so a burst of 10 000 `track()` calls is one segment and one
- * transaction: 1 000 single-record puts cost 53–94 ms here, TOOLCHAIN §8.4). Each segment records its owner (a
+ * transaction: 1 000 single-record puts cost 53–94 ms here, platform-facts §4). Each segment records its owner (a
  * client/tab id); this instance only rewrites its own segments, through an in-memory mirror of them, and adopts
  * other owners' segments in `recover()` when the injected liveness check says their owner is gone.
  *
@@ -51,6 +54,8 @@ export interface IndexedDbStorageOptions {
   timeoutMs?: number;
   /** Epoch ms. @default Date.now */
   now?: () => number;
+  /** Called once close() has written what it could (e.g. to release the owner's tab lock). */
+  onClosed?: () => void;
 }
 
 /** The IndexedDB store: the Storage contract plus what recovery and the benchmark need. */
@@ -300,7 +305,7 @@ export function createIndexedDbStorage(opts: IndexedDbStorageOptions): IndexedDb
                 if (withheld) nextAt = Math.min(nextAt ?? Infinity, e.sentAt! + graceMs);
                 if (!withheld && budget > 0) {
                   budget--;
-                  take.push({ id: e.id, type: e.type, ts: e.ts, line: e.line });
+                  take.push(plain(e));
                 } else leave.push(e);
               }
               if (take.length === 0) return;
@@ -337,7 +342,7 @@ export function createIndexedDbStorage(opts: IndexedDbStorageOptions): IndexedDb
       const key = newKey();
       mirrorAdd(
         key,
-        events.map((e) => ({ id: e.id, type: e.type, ts: e.ts, line: e.line })),
+        events.map(plain),
       );
       dirty.add(key);
       uncommitted.add(key);
@@ -396,32 +401,8 @@ export function createIndexedDbStorage(opts: IndexedDbStorageOptions): IndexedDb
         resetStore();
         connection?.close();
         connection = null;
+        opts.onClosed?.();
       }
     },
   };
-}
-
-/** Resolves when the transaction commits; rejects when it aborts or errs. */
-function done(tx: IDBTransaction): Promise<void> {
-  return new Promise((resolve, reject) => {
-    tx.oncomplete = () => resolve();
-    tx.onabort = tx.onerror = () => reject(tx.error ?? new Error('IndexedDB transaction aborted'));
-  });
-}
-
-function req<T>(request: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-}
-
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`IndexedDB did not answer within ${ms} ms`)), ms);
-    work.then(
-      (v) => (clearTimeout(t), resolve(v)),
-      (e) => (clearTimeout(t), reject(e)),
-    );
-  });
 }

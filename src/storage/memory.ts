@@ -1,4 +1,5 @@
 import type { Storage, StoredEvent } from '../core/types';
+import { plain } from '../core/record';
 
 /**
  * Storage that keeps events in a Map: the contract of the durable stores, without durability. Useful as the
@@ -10,7 +11,7 @@ export function createMemoryStorage(): Storage & { size(): number } {
   return {
     durable: false,
     async append(batch) {
-      for (const e of batch) events.set(e.id, { id: e.id, type: e.type, ts: e.ts, line: e.line });
+      for (const e of batch) events.set(e.id, plain(e));
     },
     async remove(ids) {
       for (const id of ids) events.delete(id);

@@ -1,35 +1,34 @@
-import type { ClientInternals } from '../core/client';
-import { encodeBatch, encodeMetadata, utf8Length } from '../core/encode';
-import { isRetryableStatus, parseRetryAfter } from '../core/retry';
+import type { LeaveHooks } from '../core/client';
+import { utf8Length } from '../core/encode';
+import { errorText } from '../core/errors';
 import type { SendResult, Storage, StoredEvent } from '../core/types';
 import { createUuid } from '../core/uuid';
-import { watchLifecycle, type LifecycleTargets } from '../platform/lifecycle';
-import { parseMultiStatus } from './fetch';
+import type { Wire, WireName } from '../wire/types';
 
 /**
  * The unload path: when the page is hidden or left, send what is queued with requests the browser finishes after
  * the document is gone, within the document's keepalive budget, and leave the rest queued (and stored).
  *
- * Order: keepalive `fetch` (its answer is seen while the page lives, so its events are settled normally), then
+ * Order: keepalive `fetch` (its answer is seen while the page lives, so its records are settled normally), then
  * `fetchLater` where it exists (a separate 64 KiB quota), then `navigator.sendBeacon` in chunks that fit.
- * Events sent by fetchLater/beacon — and keepalive'd events while no answer has come — are marked in storage with
+ * Records sent by fetchLater/beacon — and keepalive'd ones while no answer has come — are marked in storage with
  * `markSent`: if the page dies first, a later load resends them only after a grace period (at-least-once; the
- * collector deduplicates by id). What fits nowhere is put back in the queue, and so stays in IndexedDB.
+ * receiver deduplicates by id). What fits nowhere is put back in the queue, and so stays in IndexedDB.
+ * Platform facts behind every number here: docs/platform-facts.md.
  */
 
 /**
  * Body bytes one document may have in flight over keepalive fetches and beacons together; freed only when each
- * response arrives. Over it a keepalive fetch rejects (later) with a TypeError and sendBeacon returns false
- * (measured in Chromium 156, TOOLCHAIN §8.2; the Fetch spec's "inflight keepalive bytes" limit).
+ * response arrives. Over it a keepalive fetch rejects (later) with a TypeError and sendBeacon returns false.
  */
 export const KEEPALIVE_BUDGET_BYTES = 65_536;
 /**
  * Unload requests (keepalive + beacons) this client keeps in flight at most. Chromium refuses keepalive fetches
- * past 256 per page and silently drops beacons past it while sendBeacon still returns true (§8.2), and the host
- * page may use some too: stay well under.
+ * past 256 per page and silently drops beacons past it while sendBeacon still returns true, and the host page
+ * may use some too: stay well under.
  */
 export const MAX_UNLOAD_REQUESTS = 32;
-/** fetchLater's own quota per origin, counting URL + headers + body (Chromium 156, §8.2). */
+/** fetchLater's own quota per origin, counting URL + headers + body. */
 export const FETCH_LATER_QUOTA_BYTES = 65_536;
 /** Room kept under the fetchLater quota for the URL and headers. */
 const FETCH_LATER_RESERVE = 512;
@@ -41,7 +40,7 @@ export const BEACON_HOLD_MS = 10_000;
 /** Unload bodies are text/plain: CORS-safelisted, so no preflight that could not finish after the page is gone. */
 const UNLOAD_CONTENT_TYPE = 'text/plain;charset=UTF-8';
 
-/** What one unload send did, in events. */
+/** What one unload send did, in records. */
 export interface UnloadReport {
   /** Sent by keepalive fetch (answer pending). */
   keepalive: number;
@@ -57,7 +56,7 @@ export interface UnloadReport {
 
 /** Platform functions, injectable for tests. Each defaults to the global where it exists. */
 export interface UnloadDeps {
-  /** Where beaconed events are marked (IndexedDB storage); without markSent they are settled and forgotten. */
+  /** Where beaconed records are marked (IndexedDB storage); without markSent they are settled and forgotten. */
   storage?: Pick<Storage, 'markSent'>;
   /** @default globalThis.fetch */
   fetch?: (url: string, init: RequestInit) => Promise<Response>;
@@ -80,7 +79,7 @@ export interface UnloadDeps {
 /** Sends the client's queue over the unload transports. */
 export interface UnloadSender {
   /**
-   * Takes what is queued and sends it now, synchronously (a pagehide handler must not await). Events already
+   * Takes what is queued and sends it now, synchronously (a pagehide handler must not await). Records already
    * tried since the last `reset()` are not tried again (so `pagehide` then `visibilitychange` costs one send).
    */
   send(): UnloadReport;
@@ -96,124 +95,108 @@ export function unloadUrl(endpoint: string, publicKey?: string): string {
   return endpoint + (endpoint.includes('?') ? '&' : '?') + 'pk=' + encodeURIComponent(publicKey);
 }
 
-/** Maps an HTTP answer to a SendResult, as the fetch transport does. */
-async function resultOf(response: Response, ids: string[], now: number): Promise<SendResult> {
-  const status = response.status;
-  if (status === 207) return parseMultiStatus(await response.text(), ids);
-  await response.arrayBuffer().catch(() => undefined);
-  if (status === 202 && response.headers.get('Outbox-Queued') === '1') return { kind: 'handed-off' };
-  if (status >= 200 && status < 300) return { kind: 'ok' };
-  if (status === 413) return { kind: 'too-large' };
-  if (isRetryableStatus(status) || status < 200 || (status >= 300 && status < 400)) {
-    const retryAfterMs = parseRetryAfter(response.headers.get('Retry-After'), now);
-    return { kind: 'retry', network: false, status, retryAfterMs, error: `HTTP ${status} (unload)` };
+/** The platform's unload functions, or the injected ones. */
+function platformFns(deps: UnloadDeps) {
+  const nav = typeof navigator !== 'undefined' ? navigator : undefined;
+  const fl = (globalThis as { fetchLater?: (u: string, i: RequestInit) => unknown }).fetchLater;
+  return {
+    fetch: deps.fetch !== undefined ? deps.fetch : typeof fetch === 'function' ? (u: string, i: RequestInit) => fetch(u, i) : undefined,
+    beacon: deps.sendBeacon !== undefined ? deps.sendBeacon : typeof nav?.sendBeacon === 'function' ? (u: string, d: string) => nav.sendBeacon(u, d) : null,
+    later: deps.fetchLater !== undefined ? deps.fetchLater : typeof fl === 'function' ? (u: string, i: RequestInit) => fl(u, i) : null,
+  };
+}
+
+/** Records grouped by wire, in the order their first record was queued. */
+function byWire(records: StoredEvent[]): [WireName, StoredEvent[]][] {
+  const groups = new Map<WireName, StoredEvent[]>();
+  for (const r of records) {
+    const name = r.wire ?? 'ingestion';
+    const list = groups.get(name);
+    if (list) list.push(r);
+    else groups.set(name, [r]);
   }
-  return { kind: 'rejected', status, error: `HTTP ${status} (unload)` };
+  return [...groups];
 }
 
 /** Builds the unload sender for a client. Touches no global until `send()`. */
-export function createUnloadSender(internals: ClientInternals, deps: UnloadDeps = {}): UnloadSender {
-  const options = internals.options;
-  const url = unloadUrl(options.endpoint, options.publicKey);
-  const metadata = encodeMetadata(options.metadata);
+export function createUnloadSender(hooks: LeaveHooks, deps: UnloadDeps = {}): UnloadSender {
+  const options = hooks.options;
   const now = deps.now ?? Date.now;
   const later = deps.setTimeout ?? ((fn: () => void, ms: number) => setTimeout(fn, ms));
   const uuid = deps.uuid ?? createUuid();
   const budget = deps.budgetBytes ?? KEEPALIVE_BUDGET_BYTES;
   const maxRequests = deps.maxRequests ?? MAX_UNLOAD_REQUESTS;
-  /** Envelope bytes of a batch with no events, a 36-character batch id and a 6-digit batch_size. */
-  const envelope = utf8Length(encodeBatch('00000000-0000-0000-0000-000000000000', [], metadata)) + 5;
+  const headers = { 'Content-Type': UNLOAD_CONTENT_TYPE };
 
   let inflight = 0;
   let requests = 0;
   const attempted = new Set<string>();
 
-  function fetchFn() {
-    if (deps.fetch !== undefined) return deps.fetch;
-    return typeof fetch === 'function' ? (u: string, i: RequestInit) => fetch(u, i) : undefined;
-  }
-  function beaconFn() {
-    if (deps.sendBeacon !== undefined) return deps.sendBeacon;
-    const nav = typeof navigator !== 'undefined' ? navigator : undefined;
-    return typeof nav?.sendBeacon === 'function' ? (u: string, d: string) => nav.sendBeacon(u, d) : null;
-  }
-  function fetchLaterFn() {
-    if (deps.fetchLater !== undefined) return deps.fetchLater;
-    const fl = (globalThis as { fetchLater?: (u: string, i: RequestInit) => unknown }).fetchLater;
-    return typeof fl === 'function' ? (u: string, i: RequestInit) => fl(u, i) : null;
-  }
-
-  function send(): UnloadReport {
-    const report: UnloadReport = { keepalive: 0, fetchLater: 0, beacon: 0, kept: 0, requests: 0 };
-    const all = internals.takeAll();
-    if (all.length === 0) return report;
-    const tried = all.filter((e) => attempted.has(e.id));
-    const events = tried.length === 0 ? all : all.filter((e) => !attempted.has(e.id));
-    for (const e of events) attempted.add(e.id);
+  /** Sends one wire's records; returns those that fit nowhere. Shares the budget counters across wires. */
+  function sendGroup(wire: Wire, events: StoredEvent[], report: UnloadReport, marked: StoredEvent[], unknownFate: StoredEvent[]): StoredEvent[] {
+    const fns = platformFns(deps);
+    const url = unloadUrl(wire.url, options.publicKey);
     const sizes = events.map((e) => utf8Length(e.line) + 1);
     let next = 0;
 
-    /** How many events from `next` fit in a body of at most `room` bytes. */
+    /** How many records from `next` fit in a body of at most `room` bytes. */
     function fit(room: number): number {
-      let bytes = envelope;
+      let bytes = wire.envelopeBytes;
       let count = 0;
       while (next + count < events.length && bytes + sizes[next + count]! <= room) bytes += sizes[next + count++]!;
       return count;
     }
     function body(chunk: StoredEvent[]): { text: string; bytes: number } {
-      const text = encodeBatch(uuid(), chunk, metadata);
+      const text = wire.encodeBatch(uuid(), chunk);
       return { text, bytes: utf8Length(text) };
     }
-    const headers = { 'Content-Type': UNLOAD_CONTENT_TYPE };
-    const unknownFate: StoredEvent[] = [];
-    const keptAlive: StoredEvent[] = [];
 
     // 1. keepalive fetch, within our own count of the budget: over it the fetch fails only later, asynchronously.
-    const doFetch = fetchFn();
-    while (doFetch && next < events.length && requests < maxRequests) {
+    while (fns.fetch && next < events.length && requests < maxRequests) {
       const count = fit(Math.min(budget - inflight, options.maxBatchBytes));
       if (count === 0) break;
       const chunk = events.slice(next, next + count);
       const { text, bytes } = body(chunk);
       let pending: Promise<Response>;
       try {
-        pending = doFetch(url, { method: 'POST', keepalive: true, body: text, headers });
+        pending = fns.fetch(url, { method: 'POST', keepalive: true, body: text, headers });
       } catch {
         break; // a fetch without keepalive support may throw: leave the rest to the beacon
       }
       inflight += bytes;
       requests++;
       report.requests++;
+      report.keepalive += count;
       next += count;
-      keptAlive.push(...chunk);
+      marked.push(...chunk);
       const ids = chunk.map((e) => e.id);
       pending
-        .then((response) => resultOf(response, ids, now()))
-        .catch((error: unknown): SendResult => ({ kind: 'retry', network: true, error: `unload keepalive failed: ${(error as Error)?.message ?? error}` }))
+        .then((response) => wire.answer(response, ids, now()))
+        .catch((error: unknown): SendResult => ({ kind: 'retry', network: true, error: `unload keepalive failed: ${errorText(error)}` }))
         .then((result) => {
           inflight -= bytes;
           requests--;
-          internals.answer(chunk, result); // the page lived to see the answer: settle as a normal send
+          hooks.answer(chunk, result); // the page lived to see the answer: settle as a normal send
         })
         .catch(() => undefined);
     }
-    report.keepalive = keptAlive.length;
 
     // 2. fetchLater: its own quota (64 KiB per origin incl. URL and headers); over it, it throws synchronously.
-    const doLater = fetchLaterFn();
     let room = Math.min(FETCH_LATER_QUOTA_BYTES - FETCH_LATER_RESERVE - url.length, options.maxBatchBytes);
-    while (doLater && next < events.length && requests < maxRequests) {
+    while (fns.later && next < events.length && requests < maxRequests) {
       let count = fit(room);
       let sent = false;
       while (count > 0) {
         const chunk = events.slice(next, next + count);
+        const { text, bytes } = body(chunk);
         try {
           // activateAfter 0: send now even if the page lives on (a hidden tab); it also goes if the page is destroyed.
-          doLater(url, { method: 'POST', body: body(chunk).text, headers, activateAfter: 0 });
+          fns.later(url, { method: 'POST', body: text, headers, activateAfter: 0 });
           unknownFate.push(...chunk);
           report.fetchLater += count;
           report.requests++;
           next += count;
+          room = Math.min(room, bytes); // the quota only shrinks: the next chunk is no larger
           sent = true;
           break;
         } catch {
@@ -221,13 +204,11 @@ export function createUnloadSender(internals: ClientInternals, deps: UnloadDeps 
         }
       }
       if (!sent) break;
-      room = Math.min(room, fitBytes(count));
     }
 
-    // 3. sendBeacon for the rest: `false` means over the budget: halve the chunk, down to one event.
-    const doBeacon = beaconFn();
+    // 3. sendBeacon for the rest: `false` means over the budget: halve the chunk, down to one record.
     let cap = Infinity; // after a refusal, never try a larger chunk again: the budget only shrinks
-    while (doBeacon && next < events.length && requests < maxRequests) {
+    while (fns.beacon && next < events.length && requests < maxRequests) {
       // Our own in-flight bytes bound what is free from above (the host page may use some of the budget too).
       const count = Math.min(cap, fit(Math.min(budget - inflight, options.maxBatchBytes)));
       if (count === 0) break;
@@ -235,7 +216,7 @@ export function createUnloadSender(internals: ClientInternals, deps: UnloadDeps 
       const { text, bytes } = body(chunk);
       let ok = false;
       try {
-        ok = doBeacon(url, text);
+        ok = fns.beacon(url, text);
       } catch {
         ok = false;
       }
@@ -254,26 +235,34 @@ export function createUnloadSender(internals: ClientInternals, deps: UnloadDeps 
       report.beacon += chunk.length;
       next += count;
     }
+    return events.slice(next);
+  }
 
+  function send(): UnloadReport {
+    const report: UnloadReport = { keepalive: 0, fetchLater: 0, beacon: 0, kept: 0, requests: 0 };
+    const all = hooks.takeQueued();
+    if (all.length === 0) return report;
+    const tried = all.filter((e) => attempted.has(e.id));
+    const fresh = tried.length === 0 ? all : all.filter((e) => !attempted.has(e.id));
+    for (const e of fresh) attempted.add(e.id);
+
+    const keptAlive: StoredEvent[] = [];
+    const unknownFate: StoredEvent[] = [];
+    const rest: StoredEvent[] = [];
+    for (const [name, events] of byWire(fresh)) {
+      const wire = hooks.wires[name];
+      if (wire) rest.push(...sendGroup(wire, events, report, keptAlive, unknownFate));
+      else rest.push(...events);
+    }
     // Marked first, so that a page gone before any answer leaves them stored with the time they were sent.
     const marked = [...keptAlive, ...unknownFate];
     const markSent = deps.storage?.markSent;
-    if (marked.length > 0 && markSent) {
-      markSent.call(deps.storage, marked.map((e) => e.id), now()).catch(() => undefined);
-    }
-    if (unknownFate.length > 0) internals.settle(unknownFate, 'sent', markSent !== undefined);
-    const rest = events.slice(next);
+    if (marked.length > 0 && markSent) markSent.call(deps.storage, marked.map((e) => e.id), now()).catch(() => undefined);
+    if (unknownFate.length > 0) hooks.settle(unknownFate, 'sent', markSent !== undefined);
     report.kept = rest.length + tried.length;
-    internals.putBack(rest);
-    internals.putBack(tried);
+    hooks.putBack(rest);
+    hooks.putBack(tried);
     return report;
-
-    /** Bytes of the chunk just handed to fetchLater, so the next one is no larger (the quota only shrinks). */
-    function fitBytes(n: number): number {
-      let bytes = envelope;
-      for (let k = next - n; k < next; k++) bytes += sizes[k]!;
-      return bytes;
-    }
   }
 
   return {
@@ -283,40 +272,4 @@ export function createUnloadSender(internals: ClientInternals, deps: UnloadDeps 
     },
     inflightBytes: () => inflight,
   };
-}
-
-/**
- * Wires the unload path into a browser client: on `visibilitychange`→hidden or `pagehide` (whichever comes first;
- * on navigation `pagehide` does) sends the queue over the unload transports; on a restore from the back/forward
- * cache restarts normal sending. Returns `detach()`. Never throws into the page.
- */
-export function attachUnload(
-  internals: ClientInternals,
-  storage?: Pick<Storage, 'markSent'>,
-  deps: UnloadDeps & { targets?: LifecycleTargets } = {},
-): () => void {
-  const sender = createUnloadSender(internals, { storage, ...deps });
-  const log = (...args: unknown[]) => {
-    if (internals.options.debug) console.debug('[outbox]', ...args);
-  };
-  return watchLifecycle(
-    {
-      onHide({ via }) {
-        try {
-          const r = sender.send();
-          if (r.requests > 0 || r.kept > 0) {
-            log(`unload (${via}): keepalive ${r.keepalive}, fetchLater ${r.fetchLater}, beacon ${r.beacon}, kept ${r.kept} event(s) in ${r.requests} request(s)`);
-          }
-        } catch (error) {
-          log('unload send failed:', error);
-        }
-      },
-      onShow({ restored }) {
-        sender.reset();
-        // Back from the bfcache: timers resume by themselves, but what was put back at pagehide waits for a kick.
-        if (restored) internals.kick('manual');
-      },
-    },
-    deps.targets,
-  );
 }

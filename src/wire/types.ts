@@ -31,6 +31,9 @@ export interface Wire {
   encodeRecord(record: QueuedEvent): string | undefined;
   /** The request body for sealed records (their `line`s), in order. */
   encodeBatch(batchId: string, records: StoredEvent[]): string;
-  /** What an answer means for the batch whose record ids are `ids`. Never rejects. */
+  /**
+   * What an answer means for the batch whose record ids are `ids`. Rejects only when a body it must read cannot
+   * be read (a stalled or aborted response); senders map that to a network retry.
+   */
   answer(response: Answer, ids: string[], now: number): Promise<SendResult>;
 }

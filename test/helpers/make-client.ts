@@ -1,6 +1,8 @@
 import { createClient, type Platform } from '../../src/core/client';
 import { resolveOptions, type OutboxOptions } from '../../src/core/options';
 import { createUuid } from '../../src/core/uuid';
+import { authHeaders } from '../../src/transport/fetch';
+import { createIngestionWire } from '../../src/wire/ingestion';
 import type { DropInfo } from '../../src/core/types';
 import { createFakeClock } from './fake-clock';
 import { createFakeTransport } from './fake-transport';
@@ -15,7 +17,8 @@ export function makeClient(options: Partial<OutboxOptions> = {}, platform: Parti
     { endpoint: 'http://collector.test/api/public/ingestion', onDrop: (i: DropInfo) => drops.push(i), onError: (e: Error) => errors.push(e), ...options },
     undefined,
   );
-  const { outbox, internals } = createClient(resolved, { clock, transport, uuid: createUuid(), random: () => 0.5, ...platform });
+  const wires = { ingestion: createIngestionWire({ url: resolved.endpoint, headers: authHeaders(resolved.publicKey, resolved.secretKey), metadata: resolved.metadata }) };
+  const { outbox, hooks } = createClient(resolved, { clock, transport, wires, uuid: createUuid(), random: () => 0.5, ...platform });
   const dropCount = (reason: string) => drops.filter((d) => d.reason === reason).reduce((n, d) => n + d.count, 0);
-  return { outbox, internals, clock, transport, drops, errors, dropCount };
+  return { outbox, hooks, clock, transport, drops, errors, dropCount };
 }

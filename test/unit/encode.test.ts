@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { encodeBatch, encodeEvent, encodeMetadata, utf8Length } from '../../src/core/encode';
+import { encodeEvent, utf8Length } from '../../src/core/encode';
+import { encodeBatch, encodeMetadata } from '../../src/wire/ingestion';
 import { createUuid } from '../../src/core/uuid';
 
 describe('utf8Length', () => {

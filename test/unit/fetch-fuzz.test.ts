@@ -6,7 +6,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { assertSeeds } from '../helpers/seeds';
 import { createFetchTransport } from '../../src/transport/fetch';
+import { createIngestionWire } from '../../src/wire/ingestion';
 import type { OutgoingBatch, SendResult } from '../../src/core/types';
 
 const unhandled: unknown[] = [];
@@ -14,10 +16,10 @@ const onUnhandled = (reason: unknown) => unhandled.push(reason);
 beforeAll(() => void process.on('unhandledRejection', onUnhandled));
 afterAll(() => void process.off('unhandledRejection', onUnhandled));
 
-function batchOf(n: number): OutgoingBatch {
+function batchOf(n: number, url = 'http://collector.test/api/public/ingestion', headers: Record<string, string> = {}): OutgoingBatch {
   const events = Array.from({ length: n }, (_, i) => ({ id: `id-${i}`, type: 't', ts: 0, line: `{"id":"id-${i}"}` }));
   const body = `{"batch":[${events.map((e) => e.line).join(',')}],"metadata":{}}`;
-  return { batchId: 'b', events, body, bytes: body.length };
+  return { batchId: 'b', wire: createIngestionWire({ url, headers, metadata: {} }), events, body, bytes: body.length };
 }
 
 /** Throws unless `r` is a SendResult the client can act on, consistent with the batch's ids. */
@@ -168,14 +170,12 @@ function fakeFetch(s: Scenario): typeof fetch {
 
 describe('fetch transport under fuzzed answers', () => {
   it('always resolves a valid SendResult and never throws', async () => {
-    await fc.assert(
+    await assertSeeds(
       fc.asyncProperty(
         fc.integer({ min: 1, max: 8 }).chain((n) => fc.tuple(fc.constant(n), scenarioArb(n), fc.constantFrom<'none' | 'gzip'>('none', 'gzip'))),
         async ([n, scenario, compression]) => {
-          const batch = batchOf(n);
+          const batch = batchOf(n, 'http://collector.test/api/public/ingestion', { Authorization: 'Bearer pk' });
           const transport = createFetchTransport({
-            endpoint: 'http://collector.test/api/public/ingestion',
-            headers: { Authorization: 'Bearer pk' },
             timeoutMs: 20, // stalled bodies and hung fetches end through the timeout
             compression,
             fetch: fakeFetch(scenario),
@@ -198,7 +198,7 @@ describe('fetch transport under fuzzed answers', () => {
           else if ([408, 429, 500, 503].includes(scenario.status)) expect(result!.kind).toBe('retry');
         },
       ),
-      { numRuns: Number(process.env.FC_RUNS ?? 250), seed: Number(process.env.FC_SEED ?? Date.now() % 2 ** 31), endOnFailure: true },
+      250,
     );
     await new Promise((r) => setTimeout(r, 50));
     expect(unhandled).toEqual([]);
@@ -206,8 +206,6 @@ describe('fetch transport under fuzzed answers', () => {
 
   it('a 207 maps every id exactly once: acked ids are done, missing or 5xx ids retried, other 4xx rejected', async () => {
     const transport = createFetchTransport({
-      endpoint: 'http://collector.test/',
-      headers: {},
       timeoutMs: 1000,
       compression: 'none',
       fetch: (async () =>
@@ -226,7 +224,7 @@ describe('fetch transport under fuzzed answers', () => {
           { status: 207 },
         )) as typeof fetch,
     });
-    const r = await transport.send(batchOf(5));
+    const r = await transport.send(batchOf(5, 'http://collector.test/'));
     expect(r.kind).toBe('partial');
     if (r.kind !== 'partial') return;
     expect(r.retry.sort()).toEqual(['id-1', 'id-3', 'id-4']);

@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { makeClient } from '../helpers/make-client';
 import type { Storage, StoredEvent } from '../../src/core/types';
 import { watchLifecycle } from '../../src/platform/lifecycle';
-import { KEEPALIVE_BUDGET_BYTES, attachUnload, createUnloadSender, unloadUrl } from '../../src/transport/unload';
+import { KEEPALIVE_BUDGET_BYTES, createUnloadSender, unloadUrl } from '../../src/transport/unload';
+import { attachUnload } from '../../src/platform/leave';
 
 /**
- * A model of Chromium's unload transports as measured (TOOLCHAIN §8.2): one budget of 65 536 body bytes shared by
+ * A model of Chromium's unload transports as measured (platform-facts §2): one budget of 65 536 body bytes shared by
  * keepalive fetches and beacons, freed when a response arrives; over it a keepalive fetch rejects later with a
  * TypeError and sendBeacon returns false; fetchLater has its own quota and throws synchronously.
  */
@@ -86,7 +87,7 @@ function setup(browserOpts: Parameters<typeof fakeBrowser>[0] = {}, options: Rec
   const store = fakeStorage();
   const c = makeClient({ ...QUIET, ...options }, { storage: store.storage });
   const browser = fakeBrowser(browserOpts);
-  const sender = createUnloadSender(c.internals, {
+  const sender = createUnloadSender(c.hooks, {
     storage: store.storage,
     fetch: browser.fetch,
     sendBeacon: browser.sendBeacon,
@@ -161,7 +162,7 @@ describe('createUnloadSender', () => {
     s.browser.fetch = (() => {
       throw new TypeError('keepalive unsupported'); // as an old fetch might: leave it all to the beacon
     }) as never;
-    const sender = createUnloadSender(s.internals, { storage: s.storage, fetch: s.browser.fetch, sendBeacon: s.browser.sendBeacon, fetchLater: null, setTimeout: () => 0 });
+    const sender = createUnloadSender(s.hooks, { storage: s.storage, fetch: s.browser.fetch, sendBeacon: s.browser.sendBeacon, fetchLater: null, setTimeout: () => 0 });
     const report = sender.send();
     expect(s.browser.refused.beacon).toBeGreaterThan(0);
     expect(report.beacon).toBeGreaterThan(0);
@@ -213,7 +214,7 @@ describe('createUnloadSender', () => {
   it('caps its requests (the browser drops beacons past 256 per page)', () => {
     const s = setup({}, { maxBatchBytes: 1024, maxEventBytes: 1024 }); // ~3 events per request
     s.track(300);
-    const sender = createUnloadSender(s.internals, { fetch: s.browser.fetch, sendBeacon: s.browser.sendBeacon, fetchLater: null, setTimeout: () => 0, maxRequests: 8 });
+    const sender = createUnloadSender(s.hooks, { fetch: s.browser.fetch, sendBeacon: s.browser.sendBeacon, fetchLater: null, setTimeout: () => 0, maxRequests: 8 });
     const report = sender.send();
     expect(report.requests).toBe(8);
     expect(s.browser.sent).toHaveLength(8);
@@ -223,7 +224,7 @@ describe('createUnloadSender', () => {
   it('is idempotent per hide: a second trigger sends only new events; after reset() it tries again', () => {
     const s = setup({ hostBytes: KEEPALIVE_BUDGET_BYTES }); // the host filled the budget: no beacon fits
     s.track(5);
-    s.sender = createUnloadSender(s.internals, { fetch: null as never, sendBeacon: s.browser.sendBeacon, fetchLater: null });
+    s.sender = createUnloadSender(s.hooks, { fetch: null as never, sendBeacon: s.browser.sendBeacon, fetchLater: null });
     expect(s.sender.send()).toMatchObject({ requests: 0, kept: 5 });
     const tries = s.browser.refused.beacon;
     expect(s.sender.send()).toMatchObject({ requests: 0, kept: 5 });
@@ -238,7 +239,7 @@ describe('createUnloadSender', () => {
     const c = makeClient(QUIET);
     const browser = fakeBrowser();
     for (let i = 0; i < 3; i++) c.outbox.track('e', { i });
-    const sender = createUnloadSender(c.internals, { fetch: null as never, sendBeacon: browser.sendBeacon, fetchLater: null, setTimeout: () => 0 });
+    const sender = createUnloadSender(c.hooks, { fetch: null as never, sendBeacon: browser.sendBeacon, fetchLater: null, setTimeout: () => 0 });
     expect(sender.send()).toMatchObject({ beacon: 3, requests: 1 });
     expect(c.outbox.stats()).toMatchObject({ sent: 3, queued: 0 });
   });
@@ -290,7 +291,7 @@ describe('lifecycle', () => {
     const browser = fakeBrowser();
     const ids: string[] = [];
     for (let i = 0; i < 50; i++) ids.push(c.outbox.track('e', { i, pad }));
-    const detach = attachUnload(c.internals, undefined, {
+    const detach = attachUnload(c.hooks, undefined, {
       fetch: browser.fetch,
       sendBeacon: browser.sendBeacon,
       fetchLater: null,
