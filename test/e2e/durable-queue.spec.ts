@@ -22,7 +22,7 @@ async function open(page: Page, options: Record<string, unknown> = {}): Promise<
   await boot(page, options);
 }
 
-test('1. reload while batches are in flight: all 500 stored at the collector, none lost', async ({ page }) => {
+test('reload while batches are in flight: all 500 stored at the collector, none lost', async ({ page }) => {
   const errors = watchErrors([page]);
   collector.setFault({ mode: 'slow', delayMs: 400 }); // requests are stored, answers held: reload mid-flight
   await open(page);
@@ -37,10 +37,12 @@ test('1. reload while batches are in flight: all 500 stored at the collector, no
   expect(errors).toEqual([]);
 });
 
-test('2. offline → track 500 → close → online → a new page of the origin delivers all 500 exactly once', async ({ context }) => {
+/** The grace before a beacon's events are resent, injected (60 s by default) so no test waits it out. */
+const GRACE = { timing: { sentGraceMs: 1500 } };
+
+test('offline → track 500 → close → online → a new page of the origin delivers all 500 exactly once', async ({ context }) => {
   // At close the unload path beacons what it can; a beacon's fate is unknown, so those events are resent only after
-  // SENT_GRACE_MS (60 s): this test waits for that too.
-  test.setTimeout(180_000);
+  // the sent-grace period (injected here: 1.5 s).
   const first = await context.newPage();
   const errors = watchErrors([first]);
   await open(first);
@@ -54,15 +56,15 @@ test('2. offline → track 500 → close → online → a new page of the origin
   errors.push(...watchErrors([second]));
   await second.goto(`${collector.url}/fixtures/blank.html`);
   const beaconed = new Set(await markedIds(second));
-  await boot(second);
-  await expectDelivered(collector, 'offline', 500, 120_000);
+  await boot(second, GRACE);
+  await expectDelivered(collector, 'offline', 500, 20_000);
   await expect.poll(() => storedCount(second)).toBe(0);
   // Exactly once, except where a beacon's fate was unknown: only those may arrive twice (at-least-once).
   expect(duplicateIds(collector).filter((id) => !beaconed.has(id))).toEqual([]);
   expect(errors).toEqual([]);
 });
 
-test('3. renderer crash after 300 events were persisted: the next page load delivers all 300', async ({ context }) => {
+test('renderer crash after 300 events were persisted: the next page load delivers all 300', async ({ context }) => {
   const first = await context.newPage();
   await open(first);
   collector.setFault({ mode: 'down' }); // nothing can be delivered before the crash
@@ -84,7 +86,7 @@ test('3. renderer crash after 300 events were persisted: the next page load deli
   expect(errors).toEqual([]);
 });
 
-test('5. three tabs track 200 each at once, two close: 600 unique, 0 duplicates', async ({ context }) => {
+test('three tabs track 200 each at once, two close: 600 unique, 0 duplicates', async ({ context }) => {
   const tabs = [await context.newPage(), await context.newPage(), await context.newPage()];
   const errors = watchErrors(tabs);
   await Promise.all(tabs.map((t) => open(t)));
@@ -109,11 +111,11 @@ test('5. three tabs track 200 each at once, two close: 600 unique, 0 duplicates'
   expect(errors).toEqual([]);
 });
 
-test('5b. tabs closed with unsent events: the surviving tab sends them, each once', async ({ context }) => {
-  test.setTimeout(180_000); // what the closing tabs beaconed waits for SENT_GRACE_MS (60 s), see test 2
+test('tabs closed with unsent events: the surviving tab sends them, each once', async ({ context }) => {
+  // What the closing tabs beaconed is resent after the sent-grace period (injected: 1.5 s).
   const tabs = [await context.newPage(), await context.newPage(), await context.newPage()];
   const errors = watchErrors(tabs);
-  await Promise.all(tabs.map((t) => open(t)));
+  await Promise.all(tabs.map((t) => open(t, GRACE)));
   collector.setFault({ mode: 'down' }); // nothing gets through until the two tabs are gone
   await Promise.all(tabs.map((t, n) => track(t, `tab${n}`, 200)));
   for (const t of tabs) await expect.poll(() => storedCount(t)).toBe(600);
@@ -123,7 +125,7 @@ test('5b. tabs closed with unsent events: the surviving tab sends them, each onc
   const beaconed = new Set(await markedIds(survivor));
   collector.setFault({ mode: 'none' });
   await survivor.evaluate(() => window.dispatchEvent(new Event('online')));
-  for (let n = 0; n < 3; n++) await expectDelivered(collector, `tab${n}`, 200, 120_000);
+  for (let n = 0; n < 3; n++) await expectDelivered(collector, `tab${n}`, 200, 20_000);
   await expect.poll(() => storedCount(survivor)).toBe(0);
   expect(collector.events().length).toBe(600);
   // Each once, except what the closing tabs beaconed (fate unknown): only those may arrive twice.
@@ -131,7 +133,7 @@ test('5b. tabs closed with unsent events: the surviving tab sends them, each onc
   expect(errors).toEqual([]);
 });
 
-test('6. indexedDB.open throwing: events are delivered from memory, the error is reported, the page sees nothing', async ({ page }) => {
+test('indexedDB.open throwing: events are delivered from memory, the error is reported, the page sees nothing', async ({ page }) => {
   const errors = watchErrors([page]);
   await page.addInitScript(() => {
     IDBFactory.prototype.open = () => {

@@ -14,7 +14,7 @@ test.afterEach(async () => {
   if (profile) rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
 });
 
-test('4. browser restart: events tracked while the collector was down are delivered after the restart', async () => {
+test('browser restart: events tracked while the collector was down are delivered after the restart', async () => {
   profile = mkdtempSync(path.join(os.tmpdir(), 'outbox-durable-'));
   // IndexedDB is keyed by origin, port included: the second run must serve the page from the same port.
   const first = await startCollector({ staticDirs });

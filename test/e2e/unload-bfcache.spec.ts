@@ -9,7 +9,7 @@ import { boot, expectDelivered, root, storedCount, trackPadded, watchErrors } fr
 
 // Outbox must keep a page eligible for the back/forward cache (no unload/beforeunload listener), and the normal
 // fetch transport must keep working after a restore. Playwright disables the bfcache by default: launch without
-// that flag, and goBack with waitUntil 'commit' (a restore fires no load event) — TOOLCHAIN §8.5.
+// that flag, and goBack with waitUntil 'commit' (a restore fires no load event) — platform-facts §5.
 
 let collector: Collector;
 let browser: Browser;

@@ -9,7 +9,7 @@ import { boot, expectDelivered, staticDirs, trackPadded, unloadRequests, watchEr
 
 // A real tab switch hides the page (visibilitychange → hidden) while it lives on: the unload path must send what is
 // queued at once, and settle it from the keepalive answers. Playwright's own contexts never hide a page (focus
-// emulation), so this spec spawns Chromium itself and drives its default context over CDP (TOOLCHAIN §8.1).
+// emulation), so this spec spawns Chromium itself and drives its default context over CDP (platform-facts §1).
 
 let collector: Collector;
 let proc: ChildProcess | undefined;

@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { assertSeeds } from '../helpers/seeds';
 import { makeClient } from '../helpers/make-client';
 import { createMemoryStorage } from '../../src/storage/memory';
 import type { OutgoingBatch, SendResult, Storage } from '../../src/core/types';
@@ -244,7 +245,7 @@ const flushMicrotasks = async () => {
 
 describe('core client under random hostile sequences', () => {
   it('never throws, conserves every event, stays bounded and never acknowledges an event twice', async () => {
-    await fc.assert(
+    await assertSeeds(
       fc.asyncProperty(configArb, async (cfg) => {
         let answerIndex = 0;
         const ackCount = new Map<string, number>();
@@ -350,14 +351,14 @@ describe('core client under random hostile sequences', () => {
         expect(() => outbox.track('late', {})).not.toThrow();
         expect(outbox.stats().dropped.shutdown).toBe(s.dropped.shutdown + 1);
       }),
-      { numRuns: Number(process.env.FC_RUNS ?? 150), seed: Number(process.env.FC_SEED ?? Date.now() % 2 ** 31), endOnFailure: true },
+      150,
     );
     expect(unhandled).toEqual([]);
   }, 120_000);
 
   it('liveness: against a collector that always acknowledges, one flush() sends or drops (with a reason) every event', async () => {
     const trackArb = fc.record({ body: fc.nat(21), text: fc.string({ unit: 'binary', maxLength: 20 }), n: fc.nat(), type: fc.nat(14), ts: fc.nat(12) });
-    await fc.assert(
+    await assertSeeds(
       fc.asyncProperty(fc.array(trackArb, { minLength: 1, maxLength: 60 }), fc.integer({ min: 1, max: 20 }), async (tracks, flushAt) => {
         const { outbox, transport } = makeClient({ flushAt, flushInterval: 3600 });
         for (const t of tracks) {
@@ -373,7 +374,7 @@ describe('core client under random hostile sequences', () => {
         for (const b of transport.batches) expect(() => JSON.parse(b.body)).not.toThrow(); // every body is valid JSON
         await outbox.shutdown();
       }),
-      { numRuns: Number(process.env.FC_RUNS ?? 150), seed: Number(process.env.FC_SEED ?? Date.now() % 2 ** 31), endOnFailure: true },
+      150,
     );
     expect(unhandled).toEqual([]);
   }, 60_000);
