@@ -12,7 +12,7 @@ function memorySubject(): ContractSubject {
 }
 
 /**
- * fake-indexeddb, one fresh IDBFactory per case (TOOLCHAIN gotcha 5), with a registry standing in for Web Locks:
+ * fake-indexeddb, one fresh IDBFactory per case (platform-facts §4), with a registry standing in for Web Locks:
  * a run is alive from open() until close().
  */
 function indexedDbSubject(mode: 'locks' | 'heartbeat'): ContractSubject {
