@@ -64,7 +64,7 @@ export function processExport(payload, { spans, receivedAt, fault }) {
     item.span = parsed.data;
   }
   for (const item of located) {
-    const problem = findLostBatchProblem(item.resource ?? {}, item.span);
+    const problem = findLostBatchProblem({ resource: item.resource }, item.span);
     if (problem) {
       return invalid(
         `span ${item.index} (${item.where}): ${problem}. Langfuse would accept this batch (200) and then lose all ` +
