@@ -396,6 +396,10 @@ describe('OTLP route: faults', () => {
     const ingestion = await fetch(c.endpoint, { method: 'POST', headers: { 'content-type': 'application/json', authorization: BASIC }, body: JSON.stringify({ batch: [] }) });
     expect(ingestion.status).toBe(207);
     expect((await send(exportOf([span()]))).status).toBe(500);
+    // OTLP-only modes are not used up by /ingestion either.
+    c.setFault({ mode: 'partial-success', rejectedSpans: 1, times: 1 });
+    await fetch(c.endpoint, { method: 'POST', headers: { 'content-type': 'application/json', authorization: BASIC }, body: JSON.stringify({ batch: [] }) });
+    expect(c.fault()).toEqual({ mode: 'partial-success', rejectedSpans: 1, times: 1 });
   });
 
   it('partial-success: 200 with partialSuccess, the first N spans not stored, the others stored', async () => {
