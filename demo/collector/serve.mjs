@@ -10,15 +10,19 @@ import { sendJson } from './respond.mjs';
  */
 
 /**
- * The answer of a `status` fault: that status, `{ message }`, and Retry-After when given.
+ * The answer of a `status` fault: that status, `{ message }`, and Retry-After when given. A 429 also carries
+ * Langfuse Cloud's body `{ code: 'rate_limited', details: { retryAfterSeconds } }` (the one part a cross-origin
+ * page can read when Retry-After is not exposed), when Retry-After is a number of seconds.
  * @param {Fault} fault a fault whose mode is 'status'
  * @returns {Answer}
  */
 export function statusFaultAnswer(fault) {
   const f = /** @type {{ status: number, retryAfter?: string }} */ (fault);
+  const message = `injected fault: status ${f.status}`;
+  const seconds = f.retryAfter !== undefined && /^\d+$/.test(f.retryAfter) ? Number(f.retryAfter) : null;
   return {
     status: f.status,
-    body: { message: `injected fault: status ${f.status}` },
+    body: f.status === 429 && seconds !== null ? { message, code: 'rate_limited', details: { retryAfterSeconds: seconds } } : { message },
     headers: f.retryAfter !== undefined ? { 'retry-after': f.retryAfter } : {},
   };
 }

@@ -374,6 +374,7 @@ describe('OTLP route: faults', () => {
     const first = await send(exportOf([s]));
     expect(first.status).toBe(503);
     expect(first.headers.get('retry-after')).toBe('3');
+    expect(first.json).toEqual({ message: 'injected fault: status 503' });
     expect(c.observations()).toHaveLength(0);
     expect((await send(exportOf([s]))).status).toBe(200);
 
@@ -386,6 +387,14 @@ describe('OTLP route: faults', () => {
     await c.waitFor((x) => x.observations({ name: 'slow' }).length === 1);
     expect(c.requests().filter((r) => r.status === 200)).toHaveLength(1); // not answered yet
     expect((await pending).status).toBe(200);
+  });
+
+  it('status 429 carries Langfuse Cloud\'s rate-limit body with retryAfterSeconds', async () => {
+    c.setFault({ mode: 'status', status: 429, retryAfter: '7', times: 1 });
+    const res = await send(exportOf([span()]));
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe('7');
+    expect(res.json).toMatchObject({ code: 'rate_limited', details: { retryAfterSeconds: 7 } });
   });
 
   it('path targets one route: an ingestion-only fault neither applies to OTLP nor is used up by it', async () => {
@@ -474,6 +483,34 @@ describe('OTLP route: control API and keys', () => {
     expect(c.observations()).toEqual([]);
     expect(c.scores()).toEqual([]);
     expect(c.stats()).toMatchObject({ observationsStored: 0, tracesStored: 0, scoresStored: 0, spansReceived: 0 });
+  });
+
+  it('the SSE stats stream carries span, observation, duplicate and trace counts', async () => {
+    const abort = new AbortController();
+    const res = await fetch(`${c.url}/control/stream`, { signal: abort.signal });
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    const nextStats = async () => {
+      for (let i = 0; i < 1000; i++) {
+        const match = /event: stats\ndata: (.*)\n\n/.exec(text);
+        if (match) {
+          text = text.slice(match.index + match[0].length);
+          return JSON.parse(match[1]!) as Record<string, number>;
+        }
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += value;
+      }
+      throw new Error('no stats message');
+    };
+    expect(await nextStats()).toMatchObject({ observationsStored: 0, spanDuplicates: 0, scoresStored: 0 });
+    const s = span();
+    await send(exportOf([s, s]));
+    let latest = await nextStats();
+    for (let i = 0; i < 20 && latest.observationsStored !== 1; i++) latest = await nextStats();
+    expect(latest).toMatchObject({ spansReceived: 2, observationsStored: 1, spanDuplicates: 1, tracesStored: 1 });
+    abort.abort();
+    await reader.cancel().catch(() => {});
   });
 
   it('publicKeys and secretKeys are checked on Basic', async () => {
