@@ -29,7 +29,7 @@ export function openScoreStore(db) {
   const countStmt = db.prepare('SELECT COUNT(*) FROM scores').pluck();
 
   /** @type {(events: { id: string, timestamp: string, body: any }[], receivedAt: number) => void} */
-  const insertMany = db.transaction((events, receivedAt) => {
+  const insertMany = db.transaction((/** @type {{ id: string, timestamp: string, body: any }[]} */ events, /** @type {number} */ receivedAt) => {
     for (const e of events) {
       const b = e.body;
       /** @type {Omit<StoredScore, 'seq' | 'receivedAt'>} */

@@ -45,7 +45,7 @@ export function openSpanStore(db) {
   const byTraceStmt = db.prepare('SELECT * FROM observations WHERE trace_id = ? ORDER BY seq');
 
   /** @type {(items: { observation: Observation, raw: string }[], receivedAt: number) => { stored: number, duplicates: number }} */
-  const insertMany = db.transaction((items, receivedAt) => {
+  const insertMany = db.transaction((/** @type {{ observation: Observation, raw: string }[]} */ items, /** @type {number} */ receivedAt) => {
     let stored = 0;
     for (const { observation, raw } of items) {
       const arrivals = upsert.get({ ...observation, data: JSON.stringify(observation), raw, receivedAt });
