@@ -39,3 +39,28 @@ export function isKeyAllowed(publicKey, publicKeys) {
   for (const key of publicKeys) if (key === publicKey) return true;
   return false;
 }
+
+/**
+ * Reads only the `Authorization` header, as Langfuse does: `Basic base64(pk:sk)` → project access,
+ * `Bearer <pk>` → scores only. Anything else (no header, junk, an empty key) is `none`.
+ * @param {import('node:http').IncomingHttpHeaders} headers
+ * @returns {{ auth: 'basic', publicKey: string, secretKey: string } | { auth: 'bearer', publicKey: string, secretKey: null }
+ *   | { auth: 'none', publicKey: null, secretKey: null }}
+ */
+export function readAuthorization(headers) {
+  const header = (headers.authorization ?? '').trim();
+  const match = /^(\w+)\s+(.+)$/.exec(header);
+  if (match) {
+    const scheme = match[1].toLowerCase();
+    const value = match[2].trim();
+    if (scheme === 'bearer' && value) return { auth: 'bearer', publicKey: value, secretKey: null };
+    if (scheme === 'basic') {
+      const decoded = Buffer.from(value, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon > 0 && colon < decoded.length - 1) {
+        return { auth: 'basic', publicKey: decoded.slice(0, colon), secretKey: decoded.slice(colon + 1) };
+      }
+    }
+  }
+  return { auth: 'none', publicKey: null, secretKey: null };
+}

@@ -5,7 +5,10 @@ import { openStatsStream } from './sse.mjs';
 
 /**
  * @typedef {{ stats: () => unknown, events: (opts?: { after?: number, limit?: number }) => unknown[],
- *   requests: () => unknown[], setFault: (fault: unknown) => void, fault: () => unknown, reset: () => void,
+ *   requests: () => unknown[],
+ *   observations: (q?: { traceId?: string, type?: string, name?: string, after?: number, limit?: number }) => unknown[],
+ *   traces: (q?: { limit?: number, withObservations?: boolean }) => unknown[], scores: (q?: { traceId?: string }) => unknown[],
+ *   spanArrivals: () => Record<string, number>, setFault: (fault: unknown) => void, fault: () => unknown, reset: () => void,
  *   subscribe: (fn: () => void) => () => void }} ControlTarget
  */
 
@@ -14,6 +17,10 @@ export const CONTROL_ROUTES = {
   '/control/stats': ['GET'],
   '/control/events': ['GET'],
   '/control/requests': ['GET'],
+  '/control/observations': ['GET'],
+  '/control/traces': ['GET'],
+  '/control/scores': ['GET'],
+  '/control/span-arrivals': ['GET'],
   '/control/fault': ['GET', 'POST'],
   '/control/reset': ['POST'],
   '/control/stream': ['GET'],
@@ -61,6 +68,23 @@ export async function handleControl(req, res, url, target, cors) {
       }
       case 'GET /control/requests':
         return sendJson(res, 200, { requests: target.requests() }, cors);
+      case 'GET /control/observations': {
+        const p = url.searchParams;
+        /** @param {string} name */
+        const opt = (name) => p.get(name) ?? undefined;
+        const after = intParam(p, 'after', 0, Number.MAX_SAFE_INTEGER);
+        const limit = intParam(p, 'limit', 10_000, 100_000);
+        return sendJson(res, 200, { observations: target.observations({ traceId: opt('traceId'), type: opt('type'), name: opt('name'), after, limit }) }, cors);
+      }
+      case 'GET /control/traces': {
+        const limit = intParam(url.searchParams, 'limit', 1000, 10_000);
+        const withObservations = url.searchParams.get('observations') === '1';
+        return sendJson(res, 200, { traces: target.traces({ limit, withObservations }) }, cors);
+      }
+      case 'GET /control/scores':
+        return sendJson(res, 200, { scores: target.scores({ traceId: url.searchParams.get('traceId') ?? undefined }) }, cors);
+      case 'GET /control/span-arrivals':
+        return sendJson(res, 200, { arrivals: target.spanArrivals() }, cors);
       case 'GET /control/fault':
         return sendJson(res, 200, target.fault(), cors);
       case 'POST /control/fault': {

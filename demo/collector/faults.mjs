@@ -1,10 +1,14 @@
-// The fault state of the ingestion route: which failure to inject into the next ingestion requests.
+// The fault state of the ingestion routes: which failure to inject into the next requests of a route.
 import { faultSchema, formatZodError } from './schema.mjs';
 
 /** @typedef {import('zod').output<typeof faultSchema>} Fault */
+/** @typedef {'otlp' | 'ingestion'} RoutePath */
 
 /** @type {Fault} */
 const NONE = Object.freeze({ mode: 'none' });
+
+/** Modes that exist only for the OTLP route. */
+const OTLP_ONLY = new Set(['partial-success', 'reject-span']);
 
 /**
  * Validates a fault description.
@@ -18,9 +22,21 @@ export function parseFault(input) {
 }
 
 /**
- * Creates the fault state. `take()` is called once per ingestion request and returns the fault that applies
- * to it; a fault with `times: n` applies to n requests, then the mode reverts to 'none'.
- * @returns {{ set(input: unknown): void, take(): Fault, current(): Fault, reset(): void }}
+ * Whether a fault applies to a request on `route`: its `path` is absent, 'any' or that route, and OTLP-only
+ * modes never apply to the ingestion route.
+ * @param {Fault} fault
+ * @param {RoutePath} route
+ */
+function appliesTo(fault, route) {
+  if (OTLP_ONLY.has(fault.mode)) return route === 'otlp';
+  return fault.path === undefined || fault.path === 'any' || fault.path === route;
+}
+
+/**
+ * Creates the fault state. `take(route)` is called once per request on an ingestion route (`/ingestion` or the
+ * OTLP route) and returns the fault that applies to it; a fault with `times: n` applies to n requests of the
+ * routes it targets (requests of other routes use none of them), then the mode reverts to 'none'.
+ * @returns {{ set(input: unknown): void, take(route: RoutePath): Fault, current(): Fault, reset(): void }}
  */
 export function createFaults() {
   /** @type {Fault} */
@@ -34,8 +50,8 @@ export function createFaults() {
       fault = parsed.fault.mode === 'none' ? NONE : parsed.fault;
       remaining = parsed.fault.times ?? Infinity;
     },
-    take() {
-      if (fault.mode === 'none') return NONE;
+    take(route) {
+      if (fault.mode === 'none' || !appliesTo(fault, route)) return NONE;
       const applied = fault;
       remaining -= 1;
       if (remaining <= 0) {

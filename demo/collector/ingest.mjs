@@ -1,21 +1,61 @@
-// The HTTP handler of POST /api/public/ingestion: faults, key, bounded body, decoding, batch processing, answer.
+// The HTTP handler of POST /api/public/ingestion: key, bounded body, decoding, batch processing, answer; in
+// `v4` mode with Langfuse v4's authentication (Authorization header only) and event filter.
 import { readBody, decodeBody, parseJsonBody, HttpError } from './body.mjs';
-import { extractKey, isKeyAllowed } from './auth.mjs';
+import { extractKey, readAuthorization, isKeyAllowed } from './auth.mjs';
 import { processBatch, summarize } from './batch.mjs';
-import { sendJson } from './respond.mjs';
+import { serveWithFaults, statusFaultAnswer, newEntry } from './serve.mjs';
 
 /**
- * @typedef {{ store: ReturnType<typeof import('./store.mjs').openStore>,
- *   metrics: ReturnType<typeof import('./metrics.mjs').createMetrics>,
- *   faults: ReturnType<typeof import('./faults.mjs').createFaults>,
+ * @typedef {import('./serve.mjs').ServeContext & { store: ReturnType<typeof import('./store.mjs').openStore>,
  *   maxBodyBytes: number, maxInflatedBytes: number, publicKeys: Iterable<string> | null,
- *   isClosed: () => boolean, delay: (ms: number) => Promise<void> }} IngestContext
- * @typedef {{ status: number, body: unknown, headers?: Record<string, string> }} Answer
+ *   secretKeys: Iterable<string> | null, langfuse: 'v3' | 'v4', acceptBeacons: boolean,
+ *   isClosed: () => boolean }} IngestContext
+ * @typedef {import('./serve.mjs').Answer} Answer
  */
 
 /**
- * Handles one ingestion request and records it in the metrics. Status 0 in the log means no answer was
- * delivered (fault 'down', or the client went away first).
+ * Who is sending. `v3` (and `v4` with `acceptBeacons`, like a relay): Bearer, Basic, else `?pk=`. Plain `v4`:
+ * the Authorization header only, as Langfuse reads it. A Basic key's secret must be in `secretKeys` (if set).
+ * Bearer and `?pk=` carry a public key alone, which v4 lets send scores only.
+ * @param {import('node:http').IncomingMessage} req
+ * @param {URL} url
+ * @param {IngestContext} ctx
+ */
+function identify(req, url, ctx) {
+  const strict = ctx.langfuse === 'v4' && !ctx.acceptBeacons;
+  const header = readAuthorization(req.headers);
+  const { auth, publicKey } = strict ? header : extractKey(req.headers, url);
+  const secretOk = auth !== 'basic' || ctx.secretKeys == null || (header.auth === 'basic' && isKeyAllowed(header.secretKey, ctx.secretKeys));
+  /** @type {string | null} */
+  let problem = null;
+  if (strict && auth === 'none') {
+    problem = 'missing or invalid Authorization header (Langfuse reads only this header: ?pk= and text/plain beacons never authenticate)';
+  } else if (!isKeyAllowed(publicKey, ctx.publicKeys)) {
+    problem = publicKey ? 'unknown public key' : 'missing public key (Authorization header or ?pk=)';
+  } else if (!secretOk) {
+    problem = 'invalid secret key';
+  }
+  return { auth, problem, scope: /** @type {'project' | 'scores'} */ (auth === 'basic' || auth === 'none' ? 'project' : 'scores') };
+}
+
+/**
+ * Plain v4 refuses what Langfuse's body parser would not turn into an object: a gzip body (400 Invalid JSON) and
+ * any content type but application/json (the body reaches the handler as a string: 400 invalid envelope).
+ * @param {import('node:http').IncomingMessage} req
+ * @returns {string | null}
+ */
+function v4BodyProblem(req) {
+  const encoding = String(req.headers['content-encoding'] ?? '').trim().toLowerCase();
+  if (encoding !== '' && encoding !== 'identity') return `Invalid JSON: Langfuse's /ingestion takes no Content-Encoding ('${encoding}')`;
+  const mediaType = String(req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (mediaType !== 'application/json') {
+    return `invalid envelope: a '${mediaType || 'no content type'}' body is not parsed as JSON by Langfuse (use application/json)`;
+  }
+  return null;
+}
+
+/**
+ * Handles one ingestion request and records it in the metrics.
  * @param {import('node:http').IncomingMessage} req
  * @param {import('node:http').ServerResponse} res
  * @param {URL} url
@@ -23,47 +63,19 @@ import { sendJson } from './respond.mjs';
  * @param {Record<string, string>} cors headers to add to the answer
  * @returns {Promise<void>}
  */
-export async function handleIngestion(req, res, url, ctx, cors) {
-  const socket = req.socket;
-  const { auth, publicKey } = extractKey(req.headers, url);
-  /** @type {import('./metrics.mjs').RequestEntry} */
-  const entry = {
-    at: Date.now(),
-    status: 0,
-    count: 0,
-    ids: [],
-    contentType: req.headers['content-type'] ?? null,
-    contentEncoding: req.headers['content-encoding'] ?? null,
-    auth,
-    bytes: 0,
-    url: req.url ?? '',
-  };
-  const fault = ctx.faults.take();
+export function handleIngestion(req, res, url, ctx, cors) {
+  const who = identify(req, url, ctx);
+  const entry = newEntry(req, 'ingestion', who.auth);
+  const strict = ctx.langfuse === 'v4' && !ctx.acceptBeacons;
 
-  if (fault.mode === 'down') {
-    socket.destroy();
-    ctx.metrics.recordRequest(entry);
-    return;
-  }
-
-  /** @type {() => Answer} */
-  const faultAnswer = () => {
-    const f = /** @type {{ status: number, retryAfter?: string }} */ (fault);
-    return {
-      status: f.status,
-      body: { message: `injected fault: status ${f.status}` },
-      headers: f.retryAfter !== undefined ? { 'retry-after': f.retryAfter } : {},
-    };
-  };
-
-  /** @returns {Promise<Answer>} */
-  const compute = async () => {
+  /** @param {import('./faults.mjs').Fault} fault @returns {Promise<Answer>} */
+  const compute = async (fault) => {
     let raw;
     try {
       raw = await readBody(req, { maxBytes: ctx.maxBodyBytes });
     } catch (err) {
       if (err instanceof HttpError) entry.bytes = err.bytes;
-      if (fault.mode === 'status') return faultAnswer();
+      if (fault.mode === 'status') return statusFaultAnswer(fault);
       throw err;
     }
     entry.bytes = raw.length;
@@ -72,6 +84,8 @@ export async function handleIngestion(req, res, url, ctx, cors) {
     /** @type {unknown} */
     let payloadError = null;
     try {
+      const bodyProblem = strict ? v4BodyProblem(req) : null;
+      if (bodyProblem) throw new HttpError(400, bodyProblem);
       const decoded = await decodeBody(raw, req.headers['content-encoding'], { maxInflatedBytes: ctx.maxInflatedBytes });
       payload = parseJsonBody(decoded, req.headers['content-type']);
       Object.assign(entry, summarize(payload));
@@ -79,10 +93,8 @@ export async function handleIngestion(req, res, url, ctx, cors) {
       payloadError = err;
     }
 
-    if (fault.mode === 'status') return faultAnswer();
-    if (!isKeyAllowed(publicKey, ctx.publicKeys)) {
-      return { status: 401, body: { message: publicKey ? 'unknown public key' : 'missing public key (Authorization header or ?pk=)' } };
-    }
+    if (fault.mode === 'status') return statusFaultAnswer(fault);
+    if (who.problem) return { status: 401, body: { message: who.problem } };
     if (payloadError) throw payloadError;
     if (ctx.isClosed()) throw new HttpError(503, 'collector is closing');
 
@@ -90,25 +102,12 @@ export async function handleIngestion(req, res, url, ctx, cors) {
       store: ctx.store,
       receivedAt: entry.at,
       failIds: fault.mode === 'fail-ids' ? fault.ids : null,
+      langfuse: ctx.langfuse,
+      scope: who.scope,
     });
     ctx.metrics.recordEvents(out);
     return { status: 207, body: out.result };
   };
 
-  /** @type {Answer} */
-  let answer;
-  try {
-    answer = await compute();
-  } catch (err) {
-    answer =
-      err instanceof HttpError
-        ? { status: err.status, body: { message: err.message } }
-        : { status: 500, body: { message: `internal error: ${/** @type {Error} */ (err)?.message ?? err}` } };
-  }
-  if (fault.mode === 'slow') await ctx.delay(fault.delayMs);
-
-  const delivered = !socket.destroyed && !res.headersSent;
-  entry.status = delivered ? answer.status : 0;
-  ctx.metrics.recordRequest(entry);
-  if (delivered) sendJson(res, answer.status, answer.body, { ...cors, ...answer.headers });
+  return serveWithFaults(req, res, { ctx, route: 'ingestion', entry, cors, compute });
 }

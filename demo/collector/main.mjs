@@ -1,5 +1,6 @@
 // CLI of the collector (`npm run collector`): --port N (or env PORT, default 4318), --db PATH
-// (default <repo>/.data/collector.sqlite). Closes cleanly on SIGINT/SIGTERM.
+// (default <repo>/.data/collector.sqlite), --langfuse v3|v4 (default v3; v4 answers /ingestion as Langfuse v4),
+// --accept-beacons (v4: take text/plain and ?pk= as a relay would). Closes cleanly on SIGINT/SIGTERM.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,8 +37,15 @@ export async function main(argv = process.argv.slice(2)) {
   const dbPath = path.resolve(argValue(argv, 'db') ?? path.join(repoRoot, '.data', 'collector.sqlite'));
   fs.mkdirSync(path.dirname(dbPath), { recursive: true });
 
-  const collector = await startCollector({ port, host: '127.0.0.1', dbPath });
-  console.log(`collector listening on ${collector.endpoint}`);
+  const langfuse = argValue(argv, 'langfuse') ?? 'v3';
+  if (langfuse !== 'v3' && langfuse !== 'v4') {
+    console.error(`collector: --langfuse must be v3 or v4, got '${langfuse}'`);
+    process.exit(2);
+  }
+  const acceptBeacons = argv.includes('--accept-beacons');
+
+  const collector = await startCollector({ port, host: '127.0.0.1', dbPath, langfuse, acceptBeacons });
+  console.log(`collector (Langfuse ${langfuse}${acceptBeacons ? ', beacons accepted' : ''}) listening on ${collector.endpoint} and ${collector.otlpEndpoint}`);
 
   const stop = () => {
     collector.close().then(

@@ -1,21 +1,26 @@
-// Counters and the bounded request log of the ingestion route, with change notification.
+// Counters and the bounded request log of the ingestion routes (/ingestion and OTLP), with change notification.
 
 /** Most request-log entries kept. */
 export const REQUEST_LOG_LIMIT = 10_000;
 
 /**
- * @typedef {{ at: number, status: number, count: number, ids: (string | null)[], contentType: string | null,
- *   contentEncoding: string | null, auth: import('./auth.mjs').AuthKind, bytes: number, url: string }} RequestEntry
- * @typedef {{ requests: number, byStatus: Record<string, number>, eventsReceived: number, eventsStored: number,
- *   duplicates: number, bytesReceived: number, invalidEvents: number }} Stats
+ * @typedef {{ at: number, status: number, path: 'ingestion' | 'otlp', count: number, ids: (string | null)[],
+ *   contentType: string | null, contentEncoding: string | null, auth: import('./auth.mjs').AuthKind, bytes: number,
+ *   url: string }} RequestEntry
+ * @typedef {{ eventsStored: number, observationsStored: number, spanDuplicates: number, spanConflicts: number,
+ *   tracesStored: number, scoresStored: number }} StoredCounts
+ * @typedef {{ requests: number, byStatus: Record<string, number>, eventsReceived: number, duplicates: number,
+ *   bytesReceived: number, invalidEvents: number, refusedEvents: number, spansReceived: number, invalidSpanBatches: number,
+ *   rejectedSpans: number } & StoredCounts} Stats
  */
 
 /**
- * Creates the metrics. `eventsStored` is read from the store (`storedCount`), so it matches what events()
- * returns, also after a restart on a file database. A request answered by destroying the socket has status 0.
- * @param {() => number} storedCount
+ * Creates the metrics. Counts of what is stored (events, observations, span duplicates, traces, scores) are
+ * read from the store (`storedCounts`), so they match what the store returns, also after a restart on a file
+ * database; the others count since start or reset. A request answered by destroying the socket has status 0.
+ * @param {() => StoredCounts} storedCounts
  */
-export function createMetrics(storedCount) {
+export function createMetrics(storedCounts) {
   /** @type {Set<() => void>} */
   const listeners = new Set();
   /** @type {RequestEntry[]} */
@@ -23,7 +28,10 @@ export function createMetrics(storedCount) {
   let counters = zero();
 
   function zero() {
-    return { requests: 0, byStatus: /** @type {Record<string, number>} */ ({}), eventsReceived: 0, duplicates: 0, bytesReceived: 0, invalidEvents: 0 };
+    return {
+      requests: 0, byStatus: /** @type {Record<string, number>} */ ({}), eventsReceived: 0, duplicates: 0, bytesReceived: 0,
+      invalidEvents: 0, refusedEvents: 0, spansReceived: 0, invalidSpanBatches: 0, rejectedSpans: 0,
+    };
   }
   function changed() {
     for (const fn of listeners) {
@@ -46,23 +54,49 @@ export function createMetrics(storedCount) {
       if (log.length > REQUEST_LOG_LIMIT) log.splice(0, log.length - REQUEST_LOG_LIMIT);
       changed();
     },
-    /** Adds event counts of one processed batch. @param {{ received: number, duplicates: number, invalid: number }} n */
+    /**
+     * Adds event counts of one processed batch: `invalid` failed validation, `refused` were valid but refused by
+     * v4's rules (event type, Bearer scope, score rules).
+     * @param {{ received: number, duplicates: number, invalid: number, refused?: number }} n
+     */
     recordEvents(n) {
       counters.eventsReceived += n.received;
       counters.duplicates += n.duplicates;
       counters.invalidEvents += n.invalid;
+      counters.refusedEvents += n.refused ?? 0;
+      changed();
+    },
+    /**
+     * Adds span counts of one OTLP request: `received` spans of a batch that passed validation, `rejected` of them
+     * refused by a partial-success fault; `invalidBatch` when the whole batch was refused with 400.
+     * @param {{ received?: number, rejected?: number, invalidBatch?: boolean }} n
+     */
+    recordSpans(n) {
+      counters.spansReceived += n.received ?? 0;
+      counters.rejectedSpans += n.rejected ?? 0;
+      if (n.invalidBatch) counters.invalidSpanBatches += 1;
       changed();
     },
     /** @returns {Stats} a snapshot */
     stats() {
+      const stored = storedCounts();
       return {
         requests: counters.requests,
         byStatus: { ...counters.byStatus },
         eventsReceived: counters.eventsReceived,
-        eventsStored: storedCount(),
+        eventsStored: stored.eventsStored,
         duplicates: counters.duplicates,
         bytesReceived: counters.bytesReceived,
         invalidEvents: counters.invalidEvents,
+        refusedEvents: counters.refusedEvents,
+        spansReceived: counters.spansReceived,
+        observationsStored: stored.observationsStored,
+        spanDuplicates: stored.spanDuplicates,
+        spanConflicts: stored.spanConflicts,
+        invalidSpanBatches: counters.invalidSpanBatches,
+        rejectedSpans: counters.rejectedSpans,
+        tracesStored: stored.tracesStored,
+        scoresStored: stored.scoresStored,
       };
     },
     /** @returns {RequestEntry[]} a copy of the log, oldest first */

@@ -21,11 +21,18 @@ export const eventSchema = z.object({
 
 const times = z.int().positive().optional();
 const httpStatus = z.int().min(100).max(599);
+/** Which route a fault applies to; absent means both. */
+const path = z.enum(['otlp', 'ingestion', 'any']).optional();
+/** Modes that only make sense for spans: their `path` may only be 'otlp' (or absent, meaning 'otlp'). */
+const otlpPath = z.enum(['otlp']).optional();
 
-/** A fault mode for the ingestion route (see faults.mjs). Unknown keys are refused so typos surface. */
+/**
+ * A fault mode (see faults.mjs). Unknown keys are refused so typos surface. `path` picks the route: 'otlp',
+ * 'ingestion' or 'any' (default). `partial-success` and `reject-span` apply to the OTLP route only.
+ */
 export const faultSchema = z.discriminatedUnion('mode', [
-  z.strictObject({ mode: z.literal('none'), times }),
-  z.strictObject({ mode: z.literal('down'), times }),
+  z.strictObject({ mode: z.literal('none'), times, path }),
+  z.strictObject({ mode: z.literal('down'), times, path }),
   z.strictObject({
     mode: z.literal('status'),
     status: httpStatus,
@@ -34,9 +41,18 @@ export const faultSchema = z.discriminatedUnion('mode', [
       .transform(String)
       .optional(),
     times,
+    path,
   }),
-  z.strictObject({ mode: z.literal('slow'), delayMs: z.int().min(0).max(600_000), times }),
-  z.strictObject({ mode: z.literal('fail-ids'), ids: z.record(z.string().min(1), httpStatus), times }),
+  z.strictObject({ mode: z.literal('slow'), delayMs: z.int().min(0).max(600_000), times, path }),
+  z.strictObject({ mode: z.literal('fail-ids'), ids: z.record(z.string().min(1), httpStatus), times, path }),
+  z.strictObject({
+    mode: z.literal('partial-success'),
+    rejectedSpans: z.int().positive(),
+    errorMessage: z.string().max(1000).optional(),
+    times,
+    path: otlpPath,
+  }),
+  z.strictObject({ mode: z.literal('reject-span'), match: z.string().min(1), times, path: otlpPath }),
 ]);
 
 /**

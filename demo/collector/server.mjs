@@ -1,4 +1,5 @@
-// The collector: a Langfuse-style ingestion server with fault injection, a control API and static files.
+// The collector: a Langfuse-style server (/api/public/ingestion and OTLP/HTTP JSON traces) with fault
+// injection, a control API and static files.
 // Routing and lifecycle live here; each concern has its own module.
 import http from 'node:http';
 import { openStore } from './store.mjs';
@@ -6,12 +7,15 @@ import { createMetrics } from './metrics.mjs';
 import { createFaults } from './faults.mjs';
 import { corsHeaders } from './cors.mjs';
 import { handleIngestion } from './ingest.mjs';
+import { handleOtlp } from './otlp.mjs';
 import { handleControl, CONTROL_ROUTES } from './control.mjs';
 import { serveStatic } from './static.mjs';
 import { sendJson, sendText } from './respond.mjs';
 
 /** Path of the ingestion route (a trailing slash is accepted too). */
 export const INGESTION_PATH = '/api/public/ingestion';
+/** Path of the OTLP/HTTP traces route (a trailing slash is accepted too). */
+export const OTLP_PATH = '/api/public/otel/v1/traces';
 
 /**
  * @typedef {object} CollectorOptions
@@ -22,6 +26,12 @@ export const INGESTION_PATH = '/api/public/ingestion';
  * @property {number} [maxInflatedBytes] decoded body limit, default 20 MiB (413 above)
  * @property {string[] | null} [allowedOrigins] CORS origins; null (default) echoes any Origin
  * @property {string[] | null} [publicKeys] accepted public keys; null (default) accepts any key or none
+ * @property {string[] | null} [secretKeys] accepted secret keys of Basic auth; null (default) accepts any
+ * @property {'v3' | 'v4'} [langfuse] how /ingestion answers: 'v3' (default, every event type, beacons and
+ *   ?pk= accepted) or 'v4' (as Langfuse v4: only score-create and sdk-log, Authorization header only). Tests of
+ *   the v4 paths start the collector with 'v4'.
+ * @property {boolean} [acceptBeacons] in 'v4' mode, accept text/plain bodies, gzip and ?pk= on /ingestion as a
+ *   relay would; default false
  * @property {{ prefix: string, dir: string }[]} [staticDirs] directories served under URL prefixes
  */
 
@@ -38,11 +48,15 @@ export async function startCollector(opts = {}) {
     maxInflatedBytes = 20 * 1024 * 1024,
     allowedOrigins = null,
     publicKeys = null,
+    secretKeys = null,
+    langfuse = 'v3',
+    acceptBeacons = false,
     staticDirs = [],
   } = opts;
+  if (langfuse !== 'v3' && langfuse !== 'v4') throw new TypeError(`startCollector: langfuse must be 'v3' or 'v4', got '${langfuse}'`);
 
   const store = openStore(dbPath);
-  const metrics = createMetrics(() => store.count());
+  const metrics = createMetrics(() => ({ eventsStored: store.count(), scoresStored: store.scores.count(), ...store.spans.counts() }));
   const faults = createFaults();
   let closed = false;
 
@@ -66,6 +80,9 @@ export async function startCollector(opts = {}) {
     maxBodyBytes,
     maxInflatedBytes,
     publicKeys,
+    secretKeys,
+    langfuse,
+    acceptBeacons,
     isClosed: () => closed,
     delay,
   };
@@ -79,6 +96,11 @@ export async function startCollector(opts = {}) {
 
     if (path === INGESTION_PATH || path === `${INGESTION_PATH}/`) {
       if (req.method === 'POST') return handleIngestion(req, res, url, ingestContext, cors);
+      if (req.method === 'OPTIONS') return sendText(res, 204, cors);
+      return sendJson(res, 405, { message: `method ${req.method} not allowed; use POST` }, { ...cors, allow: 'POST, OPTIONS' });
+    }
+    if (path === OTLP_PATH || path === `${OTLP_PATH}/`) {
+      if (req.method === 'POST') return handleOtlp(req, res, ingestContext, cors);
       if (req.method === 'OPTIONS') return sendText(res, 204, cors);
       return sendJson(res, 405, { message: `method ${req.method} not allowed; use POST` }, { ...cors, allow: 'POST, OPTIONS' });
     }
@@ -125,6 +147,8 @@ export async function startCollector(opts = {}) {
     url: baseUrl,
     port: address.port,
     endpoint: `${baseUrl}${INGESTION_PATH}`,
+    otlpEndpoint: `${baseUrl}${OTLP_PATH}`,
+    langfuse,
     /** Stops the server (open sockets and streams are destroyed) and closes the database; idempotent. */
     close() {
       if (!closing) {
@@ -148,11 +172,35 @@ export async function startCollector(opts = {}) {
     events(query) {
       return store.events(query);
     },
+    /**
+     * Stored observations (one per span id, with `arrivals`) in arrival order, optionally filtered.
+     * @param {import('./span-store.mjs').ObservationQuery} [query]
+     */
+    observations(query) {
+      return store.spans.observations(query);
+    },
+    /**
+     * Traces read off their observations, newest first; each with its observations and scores when asked.
+     * @param {{ limit?: number, withObservations?: boolean }} [query] limit default 1000
+     */
+    traces({ limit, withObservations = false } = {}) {
+      return store.spans.traces({ limit }).map(({ trace, observations }) =>
+        withObservations ? { ...trace, observations, scores: store.scores.scores({ traceId: trace.id }) } : trace,
+      );
+    },
+    /** Stored scores in arrival order. @param {{ traceId?: string }} [query] */
+    scores(query) {
+      return store.scores.scores(query);
+    },
+    /** How often each span id arrived (1 = once, no duplicate). */
+    spanArrivals() {
+      return store.spans.spanArrivals();
+    },
     /** Counters since start or the last reset. */
     stats() {
       return metrics.stats();
     },
-    /** The last 10 000 ingestion requests, oldest first. */
+    /** The last 10 000 requests of both ingestion routes, oldest first (`path` says which). */
     requests() {
       return metrics.requests();
     },
@@ -164,7 +212,7 @@ export async function startCollector(opts = {}) {
     setFault(fault) {
       faults.set(fault);
     },
-    /** Clears events, counters, the request log and the fault. */
+    /** Clears events, observations, scores, counters, the request log and the fault. */
     reset() {
       faults.reset();
       store.clear();
@@ -211,6 +259,10 @@ export async function startCollector(opts = {}) {
     stats: () => collector.stats(),
     events: (/** @type {{ after?: number, limit?: number } | undefined} */ q) => collector.events(q),
     requests: () => collector.requests(),
+    observations: (/** @type {import('./span-store.mjs').ObservationQuery | undefined} */ q) => collector.observations(q),
+    traces: (/** @type {{ limit?: number, withObservations?: boolean } | undefined} */ q) => collector.traces(q),
+    scores: (/** @type {{ traceId?: string } | undefined} */ q) => collector.scores(q),
+    spanArrivals: () => collector.spanArrivals(),
     fault: () => collector.fault(),
     setFault: (/** @type {unknown} */ f) => collector.setFault(f),
     reset: () => collector.reset(),

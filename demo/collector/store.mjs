@@ -1,5 +1,8 @@
-// SQLite storage of ingested events (better-sqlite3 v12), deduplicated by event id.
+// SQLite storage (better-sqlite3 v12): ingested events, deduplicated by event id; observations and scores in
+// the same database (span-store.mjs, score-store.mjs).
 import Database from 'better-sqlite3';
+import { openSpanStore } from './span-store.mjs';
+import { openScoreStore } from './score-store.mjs';
 
 /**
  * @typedef {{ id: string, type: string, timestamp: string, body: unknown }} IncomingEvent
@@ -51,8 +54,14 @@ export function openStore(dbPath = ':memory:') {
 
   let count = /** @type {number} */ (countStmt.get());
   let open = true;
+  const spans = openSpanStore(db);
+  const scores = openScoreStore(db);
 
   return {
+    /** Observations (spans) and the traces read off them. */
+    spans,
+    /** Scores from score-create events. */
+    scores,
     /**
      * Inserts a batch in one transaction; returns, per event, true if it was new and false if its id was
      * already stored (or earlier in the same batch).
@@ -90,9 +99,11 @@ export function openStore(dbPath = ':memory:') {
     count() {
       return count;
     },
-    /** Deletes every event and restarts the arrival sequence. */
+    /** Deletes every event, observation and score, and restarts the arrival sequences. */
     clear() {
       clearAll();
+      spans.clear();
+      scores.clear();
       count = 0;
     },
     /** Closes the database; idempotent. */

@@ -3,6 +3,7 @@
 import * as outboxLib from '/dist/outbox.browser.js';
 import { setText, fillRows, fillCells, logLine, formatBytes } from './render.js';
 import { createChart } from './chart.js';
+import { createTracesPanel } from './traces.js';
 import { watchCollectorStats, createEventFeed, setFault, getFault, resetCollector, describeFault } from './collector-feed.js';
 import { setUpServiceWorker, askServiceWorkerToReplay, watchServiceWorker, SW_DELIVERED, SW_DROPPED } from './service-worker.js';
 
@@ -117,10 +118,14 @@ renderClient();
 
 // Collector side: pushed over SSE.
 const feed = createEventFeed(10);
+const tracesPanel = createTracesPanel($('traces'));
 watchCollectorStats(
   async (stats) => {
     stored = stats.eventsStored;
-    for (const key of ['requests', 'eventsReceived', 'eventsStored', 'duplicates', 'invalidEvents']) setText(`s-${key}`, stats[key]);
+    for (const key of ['requests', 'eventsReceived', 'eventsStored', 'duplicates', 'invalidEvents', 'spansReceived', 'observationsStored', 'spanDuplicates', 'tracesStored', 'scoresStored']) {
+      setText(`s-${key}`, stats[key]);
+    }
+    tracesPanel.update(stats);
     setText('s-bytesReceived', `${formatBytes(stats.bytesReceived)} (${stats.bytesReceived} B)`);
     fillRows(
       /** @type {HTMLTableSectionElement} */ (document.querySelector('#status-table tbody')),
