@@ -14,6 +14,7 @@ export interface Encoder {
   warn(detail: string): void;
 }
 
+const SURROGATE = /[\ud800-\udfff]/;
 const LEVELS = ['DEBUG', 'DEFAULT', 'WARNING', 'ERROR'];
 
 /** Types that carry model, usage, cost and prompt (the Langfuse SDKs' generation and embedding). */
@@ -46,6 +47,7 @@ export function textValue(field: string, value: unknown, enc: Encoder): string |
 /** A field that must be a string: numbers and booleans are written as text, anything else dropped with a warning. */
 export function stringValue(field: string, value: unknown, enc: Encoder): string | undefined {
   if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string' && value.length * 3 <= enc.maxBytes && !SURROGATE.test(value)) return value; // the common case
   if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
     enc.warn(`${field}: not a string, dropped`);
     return undefined;
@@ -95,11 +97,22 @@ export function mergeMetadata(field: string, into: Record<string, unknown>, sour
   if (dropped > 0) warn(`${field}: ${dropped} keys over the limit of ${MAX_METADATA_KEYS} dropped`);
 }
 
-/** Masked metadata as one capped plain object (null prototype, so a `__proto__` key is data), or undefined. */
+/**
+ * Masked metadata as an object of at most MAX_METADATA_KEYS keys, or undefined. A small plain object is used as it
+ * is; anything else is copied into a null-prototype object (so a `__proto__` key stays data).
+ */
 function metadataObject(field: string, value: unknown, enc: Encoder): Record<string, unknown> | undefined {
   if (value === undefined) return undefined;
+  const data = masked(field, value, enc);
+  if (isRecord(data)) {
+    try {
+      if (Object.keys(data).length <= MAX_METADATA_KEYS) return data;
+    } catch {
+      /* a hostile Proxy: the copy below reports it */
+    }
+  }
   const out: Record<string, unknown> = Object.create(null);
-  mergeMetadata(field, out, masked(field, value, enc), enc.warn);
+  mergeMetadata(field, out, data, enc.warn);
   return out;
 }
 

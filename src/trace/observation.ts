@@ -108,9 +108,10 @@ export function buildSpan(s: ObservationState, endMs: number, defaults: SpanDefa
     const kv = attr(key, value);
     if (kv !== undefined) attributes.push(kv);
   };
-  add('langfuse.environment', stringValue('environment', a.environment ?? defaults.environment, enc));
-  add('langfuse.release', stringValue('trace.release', t.attrs.release ?? defaults.release, enc));
-  add('langfuse.version', stringValue('version', a.version ?? t.attrs.version ?? defaults.version, enc));
+  // An empty environment, release or version means "not set" (Langfuse would store an empty string).
+  add('langfuse.environment', stringValue('environment', a.environment || defaults.environment || undefined, enc));
+  add('langfuse.release', stringValue('trace.release', t.attrs.release || defaults.release || undefined, enc));
+  add('langfuse.version', stringValue('version', a.version || t.attrs.version || defaults.version || undefined, enc));
   const root = s.parentSpanId === undefined;
   if (a.input !== undefined) add('langfuse.observation.input', ioText('input', a.input, enc));
   else if (root) add('langfuse.observation.input', ioText('trace.input', t.attrs.input, enc));

@@ -196,7 +196,7 @@ export function createTracing(deps: TracingDeps): Tracing {
       traceId ??= ids.traceId();
       trace = traces.get(traceId);
     }
-    if (trace === undefined) trace = { id: traceId, open: 0, attrs: Object.create(null), hasRoot: false, rootEnded: false };
+    if (trace === undefined) trace = { id: traceId, open: 0, attrs: {}, hasRoot: false, rootEnded: false };
     if (!traces.has(traceId)) traces.set(traceId, trace);
     trace.open++;
     if (parentSpanId === undefined) trace.hasRoot = true;
@@ -211,7 +211,7 @@ export function createTracing(deps: TracingDeps): Tracing {
       type,
       name: '',
       start: timeOf('startTime', opts.startTime, warn),
-      attrs: Object.create(null),
+      attrs: {},
       trace,
       ended: false,
     };

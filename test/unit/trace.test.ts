@@ -516,3 +516,173 @@ describe('mask', () => {
     expect(h.warns.map((w) => w.detail)).toEqual(['input: mask threw, value replaced by a marker']);
   });
 });
+
+describe('hostile values: the span is still emitted, the value replaced by a marker, a warning names the field', () => {
+  function circular() {
+    const a: Record<string, unknown> = { name: 'a' };
+    a.self = a;
+    return a;
+  }
+  const throwingGetter = {
+    ok: 1,
+    get bad(): unknown {
+      throw new Error('getter');
+    },
+  };
+  const throwingToJson = { toJSON: () => { throw new Error('toJSON'); } };
+  const hostileProxy = new Proxy({}, {
+    ownKeys() {
+      throw new Error('trap');
+    },
+    get() {
+      throw new Error('trap');
+    },
+  });
+  const revoked = Proxy.revocable({}, {});
+  revoked.revoke();
+
+  it.each<[string, unknown, string, string]>([
+    ['circular', circular(), '{"name":"a","self":"[outbox: circular reference]"}', 'output: circular reference'],
+    ['BigInt', { n: 10n, ok: true }, '{"n":"10","ok":true}', 'output: BigInt written as a string'],
+    ['a function', () => 1, '[outbox: not JSON-serializable]', 'output: not JSON-serializable (function)'],
+    ['a symbol', Symbol('s'), '[outbox: not JSON-serializable]', 'output: not JSON-serializable (symbol)'],
+    ['nested functions and symbols (JSON drops them, no warning)', { f() {}, s: Symbol('x'), a: [() => 1] }, '{"a":[null]}', ''],
+    ['a throwing getter', throwingGetter, '{"ok":1,"bad":"[outbox: unreadable value]"}', 'output: unreadable value'],
+    ['a throwing toJSON', { inner: throwingToJson }, '{"inner":"[outbox: toJSON threw]"}', 'output: toJSON threw'],
+    ['a hostile Proxy', hostileProxy, '"[outbox: unreadable value]"', 'output: unreadable value'],
+    ['a revoked Proxy', { p: revoked.proxy }, '{"p":"[outbox: unreadable value]"}', 'output: unreadable value'],
+    ['a lone surrogate in a string', 'a\ud800b', 'a\ufffdb', 'output: lone surrogate replaced by U+FFFD'],
+    ['a lone surrogate inside JSON', { s: 'x\udc00', ok: '😀', lit: '\\ud800' }, '{"s":"x\ufffd","ok":"😀","lit":"\\\\ud800"}', 'output: lone surrogate replaced by U+FFFD'],
+    ['a 5 MB string', 'x'.repeat(5 * 1024 * 1024), '[outbox: value over 65536 bytes dropped]', 'output: over 65536 bytes, replaced by a marker'],
+    ['a 5 MB object', { big: 'é'.repeat(2.5 * 1024 * 1024) }, '[outbox: value over 65536 bytes dropped]', 'output: over 65536 bytes, replaced by a marker'],
+  ])('output is %s', (_name, value, text, warning) => {
+    const h = harness();
+    const o = h.tracing.startObservation('op', { input: 'fine' });
+    expect(() => {
+      o.update({ output: value });
+      o.end();
+    }).not.toThrow();
+    expect(h.records).toHaveLength(1);
+    const a = attrsOf(h.records[0]!);
+    expect(a['langfuse.observation.input']).toBe('fine');
+    expect(a['langfuse.observation.output']).toBe(text);
+    expect(h.warns.map((w) => w.detail)).toEqual(warning === '' ? [] : [warning]);
+    if (warning) expect(h.warns[0]).toMatchObject({ id: o.id, type: 'span' });
+    expect(JSON.parse(JSON.stringify(h.records[0]!.body)).spanId).toBe(o.id);
+  });
+
+  it('10 000 metadata keys are cut to 200 with a warning', () => {
+    const h = harness();
+    const metadata = Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`k${i}`, i]));
+    h.tracing.startObservation('op', { metadata }, { trace: { metadata } }).end();
+    const a = attrsOf(h.records[0]!);
+    const kept = JSON.parse(a['langfuse.observation.metadata'] as string);
+    expect(Object.keys(kept)).toHaveLength(200);
+    expect(kept.k199).toBe(199);
+    expect(Object.keys(a).filter((k) => k.startsWith('langfuse.trace.metadata.'))).toHaveLength(200);
+    expect(h.warns.map((w) => w.detail).sort()).toEqual([
+      'metadata: 9800 keys over the limit of 200 dropped',
+      'trace.metadata: 9800 keys over the limit of 200 dropped',
+    ]);
+  });
+
+  it('merging metadata by update stays capped at 200 keys', () => {
+    const h = harness();
+    const o = h.tracing.startObservation('op', { metadata: Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`a${i}`, i])) });
+    o.update({ metadata: Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`b${i}`, i])) });
+    o.end();
+    expect(Object.keys(JSON.parse(attrsOf(h.records[0]!)['langfuse.observation.metadata'] as string))).toHaveLength(200);
+    expect(h.warns.map((w) => w.detail)).toEqual(['attributes.metadata: 100 keys over the limit of 200 dropped']);
+  });
+
+  it('a __proto__ metadata key stays data', () => {
+    const h = harness();
+    const o = h.tracing.startObservation('op', { metadata: JSON.parse('{"__proto__":{"polluted":1},"a":1}') });
+    o.update({ metadata: { b: 2 } });
+    o.end();
+    expect(JSON.parse(attrsOf(h.records[0]!)['langfuse.observation.metadata'] as string)).toEqual(JSON.parse('{"__proto__":{"polluted":1},"a":1,"b":2}'));
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('a hostile attributes object, options object or trace object costs only the keys it hides', () => {
+    const h = harness();
+    const attributes = new Proxy({ input: 'kept' } as Record<string, unknown>, {
+      get(target, key) {
+        if (key === 'output') throw new Error('trap');
+        return target[key as string];
+      },
+    });
+    const options = {
+      asType: 'tool',
+      get trace(): never {
+        throw new Error('trap');
+      },
+    };
+    expect(() => h.tracing.startObservation('op', attributes as never, options as never).end()).not.toThrow();
+    expect(h.records).toHaveLength(1);
+    expect(h.records[0]!.type).toBe('tool');
+    expect(attrsOf(h.records[0]!)['langfuse.observation.input']).toBe('kept');
+    expect(h.warns.map((w) => w.detail)).toEqual(['options.trace: getter threw, ignored', 'attributes.output: getter threw, ignored']);
+  });
+
+  it('wrong types everywhere never throw and still emit', () => {
+    const h = harness();
+    const o = h.tracing.startObservation(42 as never, 'nope' as never, { asType: 'GENERATION' as never, startTime: {} as never });
+    o.update(null as never);
+    o.update(7 as never);
+    o.updateTrace({ tags: 'x' as never, public: 'yes' as never, userId: { id: 1 } as never, name: 5 as never });
+    o.update({ statusMessage: ['x'] as never, prompt: { name: 'p' } as never });
+    o.end({} as never);
+    expect(h.records).toHaveLength(1);
+    const a = attrsOf(h.records[0]!);
+    expect(h.records[0]!.body.name).toBe('42');
+    expect(a['langfuse.observation.type']).toBe('span');
+    expect(a['langfuse.trace.name']).toBe('5');
+    expect(a['langfuse.trace.tags']).toEqual([]);
+    expect(h.warns.map((w) => w.detail)).toEqual([
+      "options.asType: not an observation type, 'span' used",
+      'startTime: not a Date, epoch ms or ISO string, now used',
+      'attributes: not an object, ignored',
+      'attributes: not an object, ignored',
+      'endTime: not a Date, epoch ms or ISO string, now used',
+      'trace.userId: not a string, dropped',
+      'trace.tags: entries that are not strings dropped',
+      'trace.public: not a boolean, dropped',
+      'statusMessage: not a string, dropped',
+      'prompt: only generation and embedding observations carry it, dropped',
+    ]);
+    const empty = h.tracing.startObservation(undefined as never);
+    empty.end();
+    expect(h.records[1]!.body.name).toBe('observation');
+  });
+
+  it('throwing deps (clock, fill, emit, warn, log) never reach the host', () => {
+    const boom = () => {
+      throw new Error('dep');
+    };
+    const tracing = createTracing({ emit: boom, now: boom, fill: boom, log: boom, warn: boom });
+    expect(() => {
+      const o = tracing.startObservation('op', { output: 1n }, { traceId: 'bad' });
+      o.end();
+      o.end();
+      tracing.endOpen('gone');
+    }).not.toThrow();
+  });
+
+  it('no KeyValue is ever emitted without a value', () => {
+    const h = harness({ environment: '', release: undefined });
+    const o = h.tracing.startObservation('op', { input: undefined, output: null, level: undefined, statusMessage: null as never, metadata: {} }, { asType: 'generation', trace: { name: undefined, userId: null as never, tags: [] } });
+    o.update({ usageDetails: {}, costDetails: { x: NaN }, model: null as never });
+    o.end();
+    for (const kv of h.records[0]!.body.attributes) {
+      expect(kv.value).toBeDefined();
+      expect(Object.values(kv.value).filter((v) => v !== undefined)).toHaveLength(1);
+    }
+    expect(Object.keys(attrsOf(h.records[0]!)).sort()).toEqual([
+      'langfuse.observation.metadata',
+      'langfuse.observation.output',
+      'langfuse.observation.type',
+      'langfuse.trace.tags',
+    ]);
+  });
+});
