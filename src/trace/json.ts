@@ -9,6 +9,7 @@ export const MARKER = {
   notJson: '[outbox: not JSON-serializable]',
   maskFailed: '[outbox: mask failed]',
   tooLarge: (maxBytes: number) => `[outbox: value over ${maxBytes} bytes dropped]`,
+  spanTooLarge: (maxBytes: number) => `[outbox: value dropped, span over ${maxBytes} bytes]`,
 } as const;
 
 /** Deepest nesting the slow path walks, and the most entries it reads of one object or array. */

@@ -1,5 +1,6 @@
 import type { OtlpSpan } from '../wire/otlp';
 import { stringValue, type Encoder } from './attributes';
+import { fitSpan } from './budget';
 import { createIds, normalizeHexId } from './ids';
 import { buildSpan, mergeObservation, mergeTrace, type ObservationState, type TraceState } from './observation';
 import { toEpochMs } from './time';
@@ -11,6 +12,8 @@ const TYPES: readonly ObservationType[] = [
 
 /** Default of `maxAttributeBytes`: a quarter of the default `maxEventBytes`, so input, output and metadata fit. */
 export const DEFAULT_MAX_ATTRIBUTE_BYTES = 64 * 1024;
+/** Default of `maxSpanBytes`: the client's default `maxEventBytes`. */
+export const DEFAULT_MAX_SPAN_BYTES = 256 * 1024;
 /** Default of `maxOpenObservations`. */
 export const DEFAULT_MAX_OPEN = 10_000;
 
@@ -30,6 +33,7 @@ export function createTracing(deps: TracingDeps): Tracing {
     }
   });
   const maxBytes = deps.maxAttributeBytes ?? DEFAULT_MAX_ATTRIBUTE_BYTES;
+  const maxSpanBytes = deps.maxSpanBytes ?? DEFAULT_MAX_SPAN_BYTES;
   const maxOpen = deps.maxOpenObservations ?? DEFAULT_MAX_OPEN;
   const defaults = { environment: deps.environment, release: deps.release, version: deps.version };
   const traces = new Map<string, TraceState>();
@@ -81,6 +85,7 @@ export function createTracing(deps: TracingDeps): Tracing {
     let span: OtlpSpan;
     try {
       span = buildSpan(s, endMs, defaults, enc);
+      fitSpan(span, maxSpanBytes, enc.warn);
     } catch {
       enc.warn('attributes: unexpected error, span sent with ids and times only');
       span = { traceId: s.traceId, spanId: s.id, name: s.name, kind: 1, startTimeUnixNano: '0', endTimeUnixNano: '0', attributes: [] };

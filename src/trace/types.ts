@@ -121,6 +121,11 @@ export interface TracingDeps {
   version?: string;
   /** UTF-8 bytes one attribute string may have; a longer one is replaced by a marker. @default 65536 */
   maxAttributeBytes?: number;
+  /**
+   * UTF-8 bytes one span's JSON may have (pass the client's `maxEventBytes`): past it the largest values are replaced
+   * by markers, so the span is sent rather than dropped 'too-large'. @default 262144
+   */
+  maxSpanBytes?: number;
   /** Observations open at once; past it the oldest is ended early (WARNING). @default 10000 */
   maxOpenObservations?: number;
   /** Debug log (the client prints it only with `debug`). */

@@ -686,3 +686,49 @@ describe('hostile values: the span is still emitted, the value replaced by a mar
     ]);
   });
 });
+
+describe('span byte budget (maxSpanBytes)', () => {
+  it('replaces the largest values until the span fits, so it is sent instead of dropped whole', () => {
+    const h = harness({ maxSpanBytes: 100_000 });
+    const big = 'a'.repeat(60_000);
+    h.tracing.startObservation('op', { input: big, output: big + 'b', metadata: { small: 1 } }).end();
+    const r = h.records[0]!;
+    const line = JSON.stringify(r.body);
+    expect(new TextEncoder().encode(line).length).toBeLessThanOrEqual(100_000);
+    const a = attrsOf(r);
+    expect(a['langfuse.observation.output']).toBe('[outbox: value dropped, span over 100000 bytes]');
+    expect(a['langfuse.observation.input']).toBe(big);
+    expect(a['langfuse.observation.metadata']).toBe('{"small":1}');
+    expect(h.warns.map((w) => w.detail)).toEqual(['langfuse.observation.output: the span is over 100000 bytes, value replaced by a marker']);
+  });
+
+  it('counts JSON escapes (control characters take six bytes)', () => {
+    const h = harness({ maxSpanBytes: 50_000 });
+    h.tracing.startObservation('op', { input: '\u0001'.repeat(10_000) }).end();
+    expect(new TextEncoder().encode(JSON.stringify(h.records[0]!.body)).length).toBeLessThanOrEqual(50_000);
+    expect(attrsOf(h.records[0]!)['langfuse.observation.input']).toBe('[outbox: value dropped, span over 50000 bytes]');
+  });
+
+  it('leaves a span under the budget alone', () => {
+    const h = harness({ maxSpanBytes: 100_000 });
+    h.tracing.startObservation('op', { input: 'x'.repeat(10_000) }).end();
+    expect(attrsOf(h.records[0]!)['langfuse.observation.input']).toBe('x'.repeat(10_000));
+    expect(h.warns).toEqual([]);
+  });
+});
+
+describe('span byte budget and shared trace attributes', () => {
+  it('a marker on one span does not change the trace attributes of its siblings', () => {
+    const h = harness({ maxSpanBytes: 100_000 });
+    const root = h.tracing.startObservation('r', {}, { trace: { metadata: { doc: 'd'.repeat(60_000) } } });
+    root.startObservation('small').end();
+    root.startObservation('big', { input: 'i'.repeat(50_000) }).end();
+    root.startObservation('small2').end();
+    root.end();
+    const [small, big, small2] = h.records.map(attrsOf);
+    expect(small!['langfuse.trace.metadata.doc']).toBe('d'.repeat(60_000));
+    expect(big!['langfuse.trace.metadata.doc']).toBe('[outbox: value dropped, span over 100000 bytes]');
+    expect(big!['langfuse.observation.input']).toBe('i'.repeat(50_000));
+    expect(small2!['langfuse.trace.metadata.doc']).toBe('d'.repeat(60_000));
+  });
+});
