@@ -36,10 +36,12 @@ export function toText(value: unknown, maxBytes: number): { text: string | undef
   } catch {
     const found = new Set<string>();
     try {
-      text = JSON.stringify(clean(value, 0, new Set(), found));
+      const copy = clean(value, 0, new Set(), found);
+      // A whole value replaced by a marker is sent as the marker's text, like any string.
+      text = typeof copy === 'string' && copy.startsWith('[outbox: ') ? copy : JSON.stringify(copy);
     } catch {
       found.add('unreadable value');
-      text = JSON.stringify(MARKER.unreadable);
+      text = MARKER.unreadable;
     }
     problems.push(...found);
   }

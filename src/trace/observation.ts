@@ -113,10 +113,13 @@ export function buildSpan(s: ObservationState, endMs: number, defaults: SpanDefa
   add('langfuse.release', stringValue('trace.release', t.attrs.release || defaults.release || undefined, enc));
   add('langfuse.version', stringValue('version', a.version || t.attrs.version || defaults.version || undefined, enc));
   const root = s.parentSpanId === undefined;
-  if (a.input !== undefined) add('langfuse.observation.input', ioText('input', a.input, enc));
-  else if (root) add('langfuse.observation.input', ioText('trace.input', t.attrs.input, enc));
-  if (a.output !== undefined) add('langfuse.observation.output', ioText('output', a.output, enc));
-  else if (root) add('langfuse.observation.output', ioText('trace.output', t.attrs.output, enc));
+  for (const io of ['input', 'output'] as const) {
+    const key = 'langfuse.observation.' + io;
+    if (a[io] !== undefined) {
+      add(key, ioText(io, a[io], enc));
+      if (root && t.attrs[io] !== undefined) enc.warn(`trace.${io}: the root observation has its own ${io}, which Langfuse shows as the trace's; not sent`);
+    } else if (root) add(key, ioText(`trace.${io}`, t.attrs[io], enc));
+  }
   try {
     observationAttributes(attributes, s.type, a, enc);
   } catch {

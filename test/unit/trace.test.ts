@@ -377,6 +377,9 @@ describe('traces', () => {
     const root2 = own.tracing.startObservation('turn', { input: 'mine' }, { trace: { input: 'trace', output: 'trace-out' } });
     root2.end();
     expect(attrsOf(own.records[0]!)).toMatchObject({ 'langfuse.observation.input': 'mine', 'langfuse.observation.output': 'trace-out' });
+    expect(own.warns.map((w) => w.detail)).toEqual([
+      "trace.input: the root observation has its own input, which Langfuse shows as the trace's; not sent",
+    ]);
   });
 
   it('trace output set after the root ended, or in a trace whose root is elsewhere, is reported', () => {
@@ -549,7 +552,9 @@ describe('hostile values: the span is still emitted, the value replaced by a mar
     ['nested functions and symbols (JSON drops them, no warning)', { f() {}, s: Symbol('x'), a: [() => 1] }, '{"a":[null]}', ''],
     ['a throwing getter', throwingGetter, '{"ok":1,"bad":"[outbox: unreadable value]"}', 'output: unreadable value'],
     ['a throwing toJSON', { inner: throwingToJson }, '{"inner":"[outbox: toJSON threw]"}', 'output: toJSON threw'],
-    ['a hostile Proxy', hostileProxy, '"[outbox: unreadable value]"', 'output: unreadable value'],
+    ['a hostile Proxy', hostileProxy, '[outbox: unreadable value]', 'output: unreadable value'],
+    ['a throwing toJSON at the top', throwingToJson, '[outbox: toJSON threw]', 'output: toJSON threw'],
+    ['deep nesting', (() => { let v: unknown = 1n; for (let i = 0; i < 100; i++) v = [v]; return v; })(), '['.repeat(64) + '"[outbox: nested too deep]"' + ']'.repeat(64), 'output: nested too deep'],
     ['a revoked Proxy', { p: revoked.proxy }, '{"p":"[outbox: unreadable value]"}', 'output: unreadable value'],
     ['a lone surrogate in a string', 'a\ud800b', 'a\ufffdb', 'output: lone surrogate replaced by U+FFFD'],
     ['a lone surrogate inside JSON', { s: 'x\udc00', ok: '😀', lit: '\\ud800' }, '{"s":"x\ufffd","ok":"😀","lit":"\\\\ud800"}', 'output: lone surrogate replaced by U+FFFD'],
