@@ -1,0 +1,194 @@
+import { utf8Length } from '../core/encode';
+
+/** Short marker strings that stand in for a value Outbox could not send as given. */
+export const MARKER = {
+  circular: '[outbox: circular reference]',
+  unreadable: '[outbox: unreadable value]',
+  toJson: '[outbox: toJSON threw]',
+  deep: '[outbox: nested too deep]',
+  notJson: '[outbox: not JSON-serializable]',
+  maskFailed: '[outbox: mask failed]',
+  tooLarge: (maxBytes: number) => `[outbox: value over ${maxBytes} bytes dropped]`,
+  spanTooLarge: (maxBytes: number) => `[outbox: value dropped, span over ${maxBytes} bytes]`,
+} as const;
+
+/** Deepest nesting the slow path walks, and the most entries it reads of one object or array. */
+const MAX_DEPTH = 64;
+const MAX_ENTRIES = 10_000;
+
+/**
+ * A value as attribute text, as the Langfuse SDKs send it: a string as is, anything else as JSON. What JSON
+ * cannot carry is replaced in place (a cycle, a throwing getter or toJSON, a hostile Proxy → a marker; a BigInt →
+ * its decimal string) and each kind of replacement is named in `problems`. Lone surrogates become U+FFFD: JSON
+ * would keep them as `\udXXX` escapes, which strict UTF-8 parsers on the receiving side refuse. A text over
+ * `maxBytes` UTF-8 bytes becomes a marker. `text` is undefined only for undefined.
+ */
+export function toText(value: unknown, maxBytes: number): { text: string | undefined; problems: string[] } {
+  const problems: string[] = [];
+  if (value === undefined) return { text: undefined, problems };
+  if (typeof value === 'string') {
+    if (!fitsBytes(value, maxBytes)) return tooLarge(maxBytes, problems);
+    return { text: wellFormed(value, problems), problems };
+  }
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    const found = new Set<string>();
+    try {
+      const copy = clean(value, 0, new Set(), found);
+      // A whole value replaced by a marker is sent as the marker's text, like any string.
+      text = typeof copy === 'string' && copy.startsWith('[outbox: ') ? copy : JSON.stringify(copy);
+    } catch {
+      found.add('unreadable value');
+      text = MARKER.unreadable;
+    }
+    problems.push(...found);
+  }
+  if (text === undefined) {
+    problems.push(`not JSON-serializable (${typeof value})`);
+    return { text: MARKER.notJson, problems };
+  }
+  if (!fitsBytes(text, maxBytes)) return tooLarge(maxBytes, problems);
+  return { text: wellFormedJson(text, problems), problems };
+}
+
+function tooLarge(maxBytes: number, problems: string[]): { text: string; problems: string[] } {
+  problems.push(`over ${maxBytes} bytes, replaced by a marker`);
+  return { text: MARKER.tooLarge(maxBytes), problems };
+}
+
+/** True when `text` has at most `maxBytes` UTF-8 bytes (counted only when its length leaves doubt). */
+export function fitsBytes(text: string, maxBytes: number): boolean {
+  if (text.length * 3 <= maxBytes) return true;
+  if (text.length > maxBytes) return false;
+  return utf8Length(text) <= maxBytes;
+}
+
+const SURROGATE = /[\ud800-\udfff]/;
+
+/** `text` with lone surrogates replaced by U+FFFD (a problem is noted when one was). */
+export function wellFormed(text: string, problems: string[]): string {
+  if (!SURROGATE.test(text)) return text;
+  const native = (text as { toWellFormed?: () => string }).toWellFormed;
+  let out = '';
+  if (typeof native === 'function') out = native.call(text);
+  else {
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 0xd800 && c <= 0xdbff) {
+        const next = text.charCodeAt(i + 1);
+        if (next >= 0xdc00 && next <= 0xdfff) {
+          out += text[i]! + text[i + 1]!;
+          i++;
+        } else out += '\ufffd';
+      } else out += c >= 0xdc00 && c <= 0xdfff ? '\ufffd' : text[i]!;
+    }
+  }
+  if (out !== text) problems.push('lone surrogate replaced by U+FFFD');
+  return out;
+}
+
+// JSON.stringify writes paired surrogates as they are and lone ones as `\udXXX`; an escape is one only when an odd
+// number of backslashes precedes the `u` (`\\ud800` is a backslash followed by text). No lookbehind: Safari < 16.4.
+const LONE_ESCAPE = /(\\+)u(d[89a-f][0-9a-f]{2})/g;
+
+function wellFormedJson(text: string, problems: string[]): string {
+  if (text.indexOf('\\ud') === -1) return text;
+  let replaced = false;
+  const out = text.replace(LONE_ESCAPE, (match, slashes: string) => {
+    if (slashes.length % 2 === 0) return match;
+    replaced = true;
+    return slashes.slice(1) + '\ufffd';
+  });
+  if (replaced) problems.push('lone surrogate replaced by U+FFFD');
+  return out;
+}
+
+/** A JSON-safe copy of `value` (the slow path, after JSON.stringify threw), noting what it replaced. */
+function clean(value: unknown, depth: number, ancestors: Set<object>, found: Set<string>): unknown {
+  switch (typeof value) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+      return value;
+    case 'bigint':
+      found.add('BigInt written as a string');
+      return value.toString();
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return undefined;
+  }
+  if (value === null) return null;
+  const obj = value as Record<string, unknown>;
+  if (ancestors.has(obj)) {
+    found.add('circular reference');
+    return MARKER.circular;
+  }
+  if (depth >= MAX_DEPTH) {
+    found.add('nested too deep');
+    return MARKER.deep;
+  }
+  ancestors.add(obj);
+  try {
+    let toJSON: unknown;
+    try {
+      toJSON = obj.toJSON;
+    } catch {
+      found.add('unreadable value');
+      return MARKER.unreadable;
+    }
+    if (typeof toJSON === 'function') {
+      let replaced: unknown;
+      try {
+        replaced = toJSON.call(obj, '');
+      } catch {
+        found.add('toJSON threw');
+        return MARKER.toJson;
+      }
+      return clean(replaced, depth + 1, ancestors, found);
+    }
+    if (value instanceof Number || value instanceof String || value instanceof Boolean) return value.valueOf();
+    if (Array.isArray(obj)) {
+      const out: unknown[] = [];
+      const length = Math.min(obj.length, MAX_ENTRIES);
+      if (obj.length > MAX_ENTRIES) found.add(`array over ${MAX_ENTRIES} items cut`);
+      for (let i = 0; i < length; i++) {
+        let item: unknown;
+        try {
+          item = obj[i];
+        } catch {
+          found.add('unreadable value');
+          out.push(MARKER.unreadable);
+          continue;
+        }
+        const copy = clean(item, depth + 1, ancestors, found);
+        out.push(copy === undefined ? null : copy);
+      }
+      return out;
+    }
+    const out: Record<string, unknown> = Object.create(null);
+    const keys = Object.keys(obj);
+    if (keys.length > MAX_ENTRIES) found.add(`object over ${MAX_ENTRIES} keys cut`);
+    for (let i = 0; i < keys.length && i < MAX_ENTRIES; i++) {
+      const key = keys[i]!;
+      let item: unknown;
+      try {
+        item = obj[key];
+      } catch {
+        found.add('unreadable value');
+        out[key] = MARKER.unreadable;
+        continue;
+      }
+      const copy = clean(item, depth + 1, ancestors, found);
+      if (copy !== undefined) out[key] = copy;
+    }
+    return out;
+  } catch {
+    found.add('unreadable value');
+    return MARKER.unreadable;
+  } finally {
+    ancestors.delete(obj);
+  }
+}
