@@ -3,14 +3,18 @@ import { systemClock } from './core/clock';
 import { OutboxOptionsError, resolveOptions, type ResolvedOptions } from './core/options';
 import { createUuid } from './core/uuid';
 import type { Outbox } from './core/types';
+import { checkScore } from './trace/score';
+import { createTracing } from './trace/tracer';
 import { authHeaders, createFetchTransport } from './transport/fetch';
-import { createIngestionWire } from './wire/ingestion';
+import { createIngestionWire, SDK_VERSION } from './wire/ingestion';
+import { createOtlpWire } from './wire/otlp';
+import type { Wire, WireName } from './wire/types';
 
 /** What an entry decides: where options come from and which platform parts to plug in. */
 export interface EntrySetup {
   /** Environment object to read OUTBOX_* / LANGFUSE_* from. */
   env?: Record<string, unknown>;
-  /** Base URL for a relative endpoint (a page's location). */
+  /** Base URL for relative endpoints (a page's location). */
   baseUrl?: string;
   /** Entry-specific option keys (zod/mini shape) accepted on top of the shared ones. */
   extraShape?: Record<string, any>;
@@ -18,23 +22,88 @@ export interface EntrySetup {
   check?: (options: ResolvedOptions & Record<string, unknown>) => void;
   /** Platform parts besides the fetch transport and the wires, given the resolved options. */
   platform?: (options: ResolvedOptions & Record<string, unknown>) => Partial<Platform>;
+  /** Where a 401/403 on the OTLP wire comes from in this entry, added to its drop detail (a page: the relay hint). */
+  otlpAuthHint?: string;
 }
 
-/** Validates options, builds the wires, the fetch transport and the client. Throws OutboxOptionsError only. */
+/** An absolute URL, or OutboxOptionsError naming the option. */
+function absolute(url: string, option: string, base?: string): string {
+  try {
+    return new URL(url, base).href;
+  } catch {
+    throw new OutboxOptionsError(`createOutbox: invalid options: ${option} must be a URL${base ? '' : ' (absolute here)'}, got "${url}"`);
+  }
+}
+
+/** The wires of a client: ingestion (events, scores) and OTLP (spans), each where its URL is known. */
+function buildWires(o: ResolvedOptions, hint: string | undefined, warn: (message: string) => void): Partial<Record<WireName, Wire>> {
+  const headers = { ...authHeaders(o.publicKey, o.secretKey), ...o.headers };
+  const wires: Partial<Record<WireName, Wire>> = {};
+  if (o.endpoint) wires.ingestion = createIngestionWire({ url: o.endpoint, headers, metadata: o.metadata });
+  if (o.tracesEndpoint) {
+    const otlp = createOtlpWire({
+      url: o.tracesEndpoint,
+      headers,
+      gzip: true,
+      resource: { environment: o.environment, release: o.release, sdkVersion: SDK_VERSION },
+    });
+    wires.otlp = !hint
+      ? otlp
+      : {
+          ...otlp,
+          async answer(response, ids, now) {
+            const result = await otlp.answer(response, ids, now);
+            if (result.kind !== 'rejected' || (result.status !== 401 && result.status !== 403)) return result;
+            warn(hint);
+            return { ...result, error: `${result.error} — ${hint}` };
+          },
+        };
+  }
+  return wires;
+}
+
+/** Validates options, builds the wires, the fetch transport, the client and its tracing. Throws OutboxOptionsError only. */
 export function assemble(input: unknown, setup: EntrySetup): { outbox: Outbox; hooks: ClientHooks } {
   const options = resolveOptions(input, setup.env, setup.extraShape) as ResolvedOptions & Record<string, unknown>;
-  try {
-    options.endpoint = new URL(options.endpoint, setup.baseUrl).href;
-  } catch {
-    throw new OutboxOptionsError(`createOutbox: invalid options: endpoint must be a URL${setup.baseUrl ? '' : ' (absolute here)'}, got "${options.endpoint}"`);
-  }
+  if (options.endpoint !== undefined) options.endpoint = absolute(options.endpoint, 'endpoint', setup.baseUrl);
+  if (options.tracesEndpoint !== undefined) options.tracesEndpoint = absolute(options.tracesEndpoint, 'endpoints.traces', setup.baseUrl);
   setup.check?.(options);
   const extra = setup.platform?.(options) ?? {};
-  const headers = { ...authHeaders(options.publicKey, options.secretKey), ...options.headers };
-  const wires = extra.wires ?? { ingestion: createIngestionWire({ url: options.endpoint, headers, metadata: options.metadata }) };
+  let warn = (_message: string): void => undefined;
+  const wires = extra.wires ?? buildWires(options, setup.otlpAuthHint, (m) => warn(m));
   const transport = extra.transport ?? createFetchTransport({ timeoutMs: options.requestTimeoutMs, compression: options.compression });
-  return createClient(options, { clock: systemClock, uuid: createUuid(), ...extra, wires, transport });
+  const clock = extra.clock ?? systemClock;
+  const uuid = extra.uuid ?? createUuid();
+  const { outbox: core, hooks } = createClient(options, { clock, uuid, ...extra, wires, transport });
+  warn = (message) => hooks.warnOnce(message, message);
+  const tracing = createTracing({
+    emit: (record) => void hooks.push(record),
+    now: () => clock.now(),
+    fill: (b) => void crypto.getRandomValues(b),
+    mask: options.mask,
+    environment: options.environment,
+    release: options.release,
+    maxSpanBytes: options.maxEventBytes,
+    log: (m) => hooks.log(m),
+    warn: (w) => hooks.log(`observation ${w.id} (${w.type}): ${w.detail}`),
+  });
+  const score: Outbox['score'] = (input) => {
+    try {
+      const checked = checkScore(input, uuid);
+      if (checked.ok) return core.track('score-create', checked.body, { id: checked.id });
+      hooks.dropInput('invalid', [{ id: '', type: 'score-create' }], checked.detail);
+    } catch (error) {
+      hooks.dropInput('invalid', [{ id: '', type: 'score-create' }], `score could not be read: ${String(error)}`);
+    }
+    return '';
+  };
+  const outbox: Outbox = { ...core, startObservation: tracing.startObservation, score };
+  tracingOf.set(outbox, tracing);
+  return { outbox, hooks };
 }
+
+/** The tracing behind a client (the browser entry ends open observations when the page goes away for good). */
+export const tracingOf = new WeakMap<Outbox, ReturnType<typeof createTracing>>();
 
 /** Runs detach functions in reverse order of attachment, each once; one that throws does not stop the others. */
 export function detachChain(): { add(detach: () => void): void; run(): void } {

@@ -66,6 +66,15 @@ function build(input: WorkerOutboxOptions, autoFlush: boolean): { outbox: Outbox
   let deadline = Infinity;
   let budgetMs = WAIT_UNTIL_BUDGET_MS;
   let waitUntil: (work: Promise<unknown>) => void = () => undefined;
+  let scheduled = false;
+  const sendSoon = () => {
+    if (scheduled) return;
+    scheduled = true;
+    queueMicrotask(() => {
+      scheduled = false;
+      waitUntil(outbox.flush());
+    });
+  };
   const { outbox } = assemble(input, {
     env,
     extraShape,
@@ -92,6 +101,9 @@ function build(input: WorkerOutboxOptions, autoFlush: boolean): { outbox: Outbox
         clock: requestClock,
         timers: false,
         waitUntil: (work) => waitUntil(work),
+        // Without a wrapper nobody tells us when the invocation ends: send what a task queued at the end of that
+        // task, inside waitUntil, so no record waits for a timer the platform would not keep.
+        onQueued: autoFlush ? sendSoon : undefined,
         transport: createFetchTransport({
           timeoutMs: Math.min(o.requestTimeoutMs, budgetMs),
           compression: o.compression,
@@ -103,25 +115,7 @@ function build(input: WorkerOutboxOptions, autoFlush: boolean): { outbox: Outbox
   const startBudget = () => {
     if (deadline === Infinity) deadline = Date.now() + budgetMs;
   };
-  if (!autoFlush) return { outbox, startBudget };
-
-  // Without a wrapper nobody tells us when the invocation ends: send what a task tracked at the end of that
-  // task, inside waitUntil, so no event waits for a timer the platform would not keep.
-  let scheduled = false;
-  const sendSoon = () => {
-    if (scheduled) return;
-    scheduled = true;
-    queueMicrotask(() => {
-      scheduled = false;
-      waitUntil(outbox.flush());
-    });
-  };
-  const track: Outbox['track'] = (type, body, opts) => {
-    const id = outbox.track(type, body, opts);
-    sendSoon();
-    return id;
-  };
-  return { outbox: { ...outbox, track }, startBudget };
+  return { outbox, startBudget };
 }
 
 /**

@@ -8,7 +8,7 @@ import { queuedCount, unbatched, type Core } from './state';
 import { createFlushWaiters } from './waiters';
 import { recordsIn } from './batches';
 import type { ResolvedOptions } from './options';
-import type { Clock, FlushReason, Outbox, OutboxStats, Storage, Transport } from './types';
+import type { Clock, CoreOutbox, FlushReason, OutboxStats, Storage, Transport } from './types';
 import type { Wire, WireName } from '../wire/types';
 
 export type { ClientHooks, LeaveHooks, RecoveryHooks } from './hooks';
@@ -33,6 +33,8 @@ export interface Platform {
   timers?: boolean;
   /** Receives every send's promise (Workers: ctx.waitUntil). */
   waitUntil?: (work: Promise<unknown>) => void;
+  /** Told of every queued record, whatever API queued it. */
+  onQueued?: () => void;
   /** Called once when shutdown() has finished sending, before storage closes: detach listeners. */
   onShutdown?: () => void;
 }
@@ -47,6 +49,7 @@ function createCore(options: ResolvedOptions, platform: Platform): Core {
     uuid: platform.uuid,
     random: platform.random ?? Math.random,
     waitUntil: platform.waitUntil,
+    onQueued: platform.onQueued,
     report: createReport(options, platform.logger ?? console),
     scheduler: undefined as never, // set right below: its callbacks need the core
     waiters: createFlushWaiters(),
@@ -69,7 +72,7 @@ function createCore(options: ResolvedOptions, platform: Platform): Core {
  * (batcher.ts), sending and outcomes (send.ts, outcome.ts), the scheduler, flush waiters and the report — over
  * the given platform. This function only wires them together.
  */
-export function createClient(options: ResolvedOptions, platform: Platform): { outbox: Outbox; hooks: ClientHooks } {
+export function createClient(options: ResolvedOptions, platform: Platform): { outbox: CoreOutbox; hooks: ClientHooks } {
   const core = createCore(options, platform);
   const { report } = core;
   core.scheduler = createScheduler({
@@ -148,7 +151,7 @@ export function createClient(options: ResolvedOptions, platform: Platform): { ou
     };
   }
 
-  const outbox: Outbox = {
+  const outbox: CoreOutbox = {
     track: (type, body, opts) => track(core, type, body, opts),
     flush: () => (core.stopped ? Promise.resolve() : flushWith('manual')),
     shutdown() {

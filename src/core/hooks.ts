@@ -106,7 +106,7 @@ export function createHooks(core: Core): ClientHooks {
     enqueueRecovered(events) {
       if (events.length === 0 || core.stopped) return;
       report.counts.recovered += events.length;
-      for (const b of batchesOf(core, events, core.options.flushAt)) core.retries.push(b);
+      for (const b of batchesOf(core, events, core.options.maxBatchEvents)) core.retries.push(b);
       report.lastFlushReason = 'recovery';
       pump(core);
     },

@@ -34,6 +34,7 @@ function enqueue(core: Core, record: Queued): boolean {
   }
   queueOf(core, record.wire ?? 'ingestion').push(record);
   core.scheduler.endOfTask();
+  core.onQueued?.();
   return true;
 }
 

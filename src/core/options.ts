@@ -5,14 +5,29 @@ import { OutboxOptionsError } from './errors';
 
 /** Options of createOutbox(); see README's options table. Units are in the names, except flushInterval (seconds). */
 export interface OutboxOptions {
-  /** Ingestion URL, e.g. `https://host/api/public/ingestion`. Relative URLs are resolved against the page. */
-  endpoint: string;
+  /**
+   * A Langfuse(-compatible) server, e.g. `https://cloud.langfuse.com`: traces go to
+   * `{baseUrl}/api/public/otel/v1/traces`, events and scores to `{baseUrl}/api/public/ingestion`. From
+   * LANGFUSE_BASE_URL / LANGFUSE_BASEURL where the environment has them.
+   */
+  baseUrl?: string;
+  /**
+   * Browser: the URL of an Outbox relay (`outbox/relay`, e.g. `/lf`) instead of `baseUrl`. It mirrors Langfuse's
+   * paths, holds the secret key and accepts beacons; it is the only way for a page to send traces to Langfuse.
+   */
+  relay?: string;
+  /** Full URLs overriding the derived ones, e.g. a plain OpenTelemetry Collector at `http://collector:4318/v1/traces`. */
+  endpoints?: { traces?: string; events?: string };
+  /** v1: the ingestion URL, the same as `endpoints.events`. Relative URLs resolve against the page. */
+  endpoint?: string;
   /** Sent as `Authorization: Bearer <pk>` (or Basic with secretKey), and as `?pk=` on unload sends. */
   publicKey?: string;
   /** Server-side only (Workers, Node): sent as Basic pk:sk. Refused in a browser page. */
   secretKey?: string;
-  /** A batch is sent when this many events are queued; also the most events one request carries. @default 15 */
+  /** A send starts when this many records are queued (Langfuse's default). @default 15 */
   flushAt?: number;
+  /** The most records one request carries: a burst goes out in few requests. @default 500 */
+  maxBatchEvents?: number;
   /** SECONDS (as in the Langfuse SDKs): the longest a queued event waits before it is sent. @default 1 */
   flushInterval?: number;
   /** A batch is cut before its encoded body exceeds this many bytes. @default 524288 */
@@ -29,8 +44,18 @@ export interface OutboxOptions {
   requestTimeoutMs?: number;
   /** Backoff with full jitter. @default { initialDelayMs: 1000, maxDelayMs: 60000, maxAttempts: 10 } */
   retry?: Partial<RetryPolicy>;
-  /** 'gzip' compresses request bodies with CompressionStream where available. @default 'none' */
-  compression?: 'none' | 'gzip';
+  /**
+   * 'auto' gzips where the receiver takes it (the OTLP wire: Langfuse, a relay, the collector) and the platform has
+   * CompressionStream — never Langfuse's /ingestion (it answers 400) nor unload sends; 'gzip' gzips every normal
+   * send; 'none' never. @default 'auto'
+   */
+  compression?: 'none' | 'gzip' | 'auto';
+  /** Langfuse's environment of every trace (`langfuse.environment`). From LANGFUSE_TRACING_ENVIRONMENT. */
+  environment?: string;
+  /** The release of every trace (`langfuse.release`). From LANGFUSE_RELEASE. */
+  release?: string;
+  /** Runs at end() on each observation's input, output and metadata: return what may be sent. */
+  mask?: (params: { data: unknown }) => unknown;
   /** Extra request headers. */
   headers?: Record<string, string>;
   /** Extra members of every batch's metadata. */
@@ -55,7 +80,17 @@ export interface Timing {
 
 /** Options after defaults and validation. */
 export interface ResolvedOptions {
-  endpoint: string;
+  /** Where events and scores go (the ingestion wire), absolute; undefined for a traces-only client. */
+  endpoint?: string;
+  /** Where spans go (the OTLP wire), absolute; undefined when nothing says where. */
+  tracesEndpoint?: string;
+  baseUrl?: string;
+  relay?: string;
+  endpoints?: { traces?: string; events?: string };
+  environment?: string;
+  release?: string;
+  mask?: (params: { data: unknown }) => unknown;
+  maxBatchEvents: number;
   publicKey?: string;
   secretKey?: string;
   flushAt: number;
@@ -67,7 +102,7 @@ export interface ResolvedOptions {
   storage?: 'indexeddb' | 'memory';
   requestTimeoutMs: number;
   retry: RetryPolicy;
-  compression: 'none' | 'gzip';
+  compression: 'none' | 'gzip' | 'auto';
   headers: Record<string, string>;
   metadata: Record<string, unknown>;
   onDrop?: (info: DropInfo) => void;
@@ -78,6 +113,7 @@ export interface ResolvedOptions {
 
 export const DEFAULTS = {
   flushAt: 15,
+  maxBatchEvents: 500,
   flushInterval: 1,
   maxBatchBytes: 512 * 1024,
   maxEventBytes: 256 * 1024,
@@ -85,7 +121,7 @@ export const DEFAULTS = {
   maxEventAgeMs: 7 * 24 * 3600_000,
   requestTimeoutMs: 10_000,
   retry: { initialDelayMs: 1000, maxDelayMs: 60_000, maxAttempts: 10 },
-  compression: 'none',
+  compression: 'auto',
 } as const;
 
 export { OutboxOptionsError };
@@ -114,8 +150,18 @@ const retrySchema = z.strictObject(
 );
 
 /** The zod schema of the options shared by every entry. Entries may extend it with their own keys. */
+const url = () => z.optional(z.string({ error: 'must be a URL string' }).check(z.refine((v) => v !== '', { error: 'must be a URL string' })));
+const text = () => z.optional(z.string({ error: 'must be a string' }));
+
 export const optionsShape = {
-  endpoint: z.string({ error: 'must be a URL string' }).check(z.refine((v) => v !== '', { error: 'must be a URL string' })),
+  baseUrl: url(),
+  relay: url(),
+  endpoints: z.optional(z.strictObject({ traces: url(), events: url() }, { error: 'must be an object { traces?, events? } of URL strings' })),
+  endpoint: url(),
+  environment: text(),
+  release: text(),
+  mask: fn('mask'),
+  maxBatchEvents: int(1, 10_000),
   publicKey: z.optional(z.string({ error: 'must be a string' })),
   secretKey: z.optional(z.string({ error: 'must be a string' })),
   flushAt: int(1, 10_000),
@@ -132,7 +178,7 @@ export const optionsShape = {
   storage: oneOf(['indexeddb', 'memory'], "must be 'indexeddb' or 'memory'"),
   requestTimeoutMs: int(1),
   retry: z.optional(retrySchema),
-  compression: oneOf(['none', 'gzip'], "must be 'none' or 'gzip'"),
+  compression: oneOf(['none', 'gzip', 'auto'], "must be 'none', 'gzip' or 'auto'"),
   headers: z.optional(
     z.custom<Record<string, string>>(isPlainObject, { error: 'must be an object of strings' }).check(
       z.superRefine((v, ctx) => {
@@ -155,6 +201,9 @@ export const optionsShape = {
 /** Where each option may come from in the environment, first match wins (explicit options win over all). */
 const ENV_KEYS: Record<string, string[]> = {
   endpoint: ['OUTBOX_ENDPOINT'],
+  baseUrl: ['OUTBOX_BASE_URL', 'LANGFUSE_BASE_URL', 'LANGFUSE_BASEURL'],
+  environment: ['OUTBOX_ENVIRONMENT', 'LANGFUSE_TRACING_ENVIRONMENT'],
+  release: ['OUTBOX_RELEASE', 'LANGFUSE_RELEASE'],
   publicKey: ['OUTBOX_PUBLIC_KEY', 'LANGFUSE_PUBLIC_KEY'],
   secretKey: ['OUTBOX_SECRET_KEY', 'LANGFUSE_SECRET_KEY'],
   flushAt: ['OUTBOX_FLUSH_AT', 'LANGFUSE_FLUSH_AT'],
@@ -164,8 +213,7 @@ const NUMERIC = new Set(['flushAt', 'flushInterval']);
 
 /**
  * Reads options from an environment object (`process.env`, a Worker's `env`). Numbers are parsed; a value that
- * is not a number is kept as text so validation names it. LANGFUSE_BASEURL/LANGFUSE_BASE_URL become the endpoint
- * with `/api/public/ingestion` appended.
+ * is not a number is kept as text so validation names it.
  */
 export function optionsFromEnv(env: Record<string, unknown> | undefined): { values: Record<string, unknown>; sources: Record<string, string> } {
   const values: Record<string, unknown> = {};
@@ -179,16 +227,6 @@ export function optionsFromEnv(env: Record<string, unknown> | undefined): { valu
       values[option] = NUMERIC.has(option) && raw.trim() !== '' && !Number.isNaN(num) ? num : raw;
       sources[option] = name;
       break;
-    }
-  }
-  if (values.endpoint === undefined) {
-    for (const name of ['LANGFUSE_BASEURL', 'LANGFUSE_BASE_URL']) {
-      const raw = env[name];
-      if (typeof raw === 'string' && raw !== '') {
-        values.endpoint = raw.replace(/\/+$/, '') + '/api/public/ingestion';
-        sources.endpoint = name;
-        break;
-      }
     }
   }
   return { values, sources };
@@ -213,6 +251,34 @@ function valueAt(input: unknown, path: PropertyKey[]): unknown {
   return v;
 }
 
+const MISSING_URL = 'baseUrl is required (or relay, endpoints, or the v1 endpoint; or LANGFUSE_BASE_URL in the environment)';
+
+/** Langfuse's two paths under a server's (or a relay's) base URL. */
+export const INGESTION_PATH = '/api/public/ingestion';
+export const OTLP_PATH = '/api/public/otel/v1/traces';
+
+/**
+ * Where each wire goes: explicit `endpoints` first, then `endpoint` (v1, events), then the paths under `relay` or
+ * `baseUrl`. A v1 `endpoint` ending in Langfuse's ingestion path also gives the traces URL beside it. Undefined
+ * when nothing names a URL for events. URLs may still be relative here (entries resolve them).
+ */
+export function resolveEndpoints(o: {
+  baseUrl?: string;
+  relay?: string;
+  endpoint?: string;
+  endpoints?: { traces?: string; events?: string };
+}): { endpoint?: string; tracesEndpoint?: string } | undefined {
+  const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  const base = (str(o.relay) ?? str(o.baseUrl))?.replace(/\/+$/, '');
+  const v1 = str(o.endpoint);
+  const events = str(o.endpoints?.events);
+  const tracesUrl = str(o.endpoints?.traces);
+  const v1Base = v1 !== undefined && v1.replace(/\/+$/, '').endsWith(INGESTION_PATH) ? v1.replace(/\/+$/, '').slice(0, -INGESTION_PATH.length) : undefined;
+  const endpoint = events ?? v1 ?? (base !== undefined ? base + INGESTION_PATH : undefined);
+  const traces = tracesUrl ?? (base !== undefined ? base + OTLP_PATH : v1Base !== undefined ? v1Base + OTLP_PATH : undefined);
+  return endpoint === undefined && traces === undefined ? undefined : { endpoint, tracesEndpoint: traces };
+}
+
 /**
  * Validates options (explicit values over environment values), applies defaults, and throws one
  * OutboxOptionsError naming every bad option: `flushAt must be an integer from 1 to 10000, got "abc"`.
@@ -231,8 +297,10 @@ export function resolveOptions<Shape extends z.core.$ZodLooseShape>(
   for (const [k, v] of Object.entries(input)) if (v !== undefined) merged[k] = v;
   const schema = z.strictObject({ ...optionsShape, ...(extraShape ?? {}) });
   const result = schema.safeParse(merged);
-  if (!result.success) {
-    const lines = result.error.issues.map((issue) => {
+  const where = resolveEndpoints(merged as Parameters<typeof resolveEndpoints>[0]);
+  const missing = where ? [] : [MISSING_URL];
+  if (!result.success || missing.length > 0) {
+    const lines = (result.success ? [] : result.error.issues).map((issue) => {
       if (issue.code === 'unrecognized_keys') {
         return `unknown option${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
       }
@@ -243,12 +311,13 @@ export function resolveOptions<Shape extends z.core.$ZodLooseShape>(
       if (value === undefined && issue.code === 'invalid_type') return `${name}${source} is required`;
       return `${name}${source} ${issue.message}, got ${describe(value)}`;
     });
-    throw new OutboxOptionsError(`createOutbox: invalid options: ${lines.join('; ')}`);
+    throw new OutboxOptionsError(`createOutbox: invalid options: ${[...missing, ...lines].join('; ')}`);
   }
   const o = result.data as Record<string, any>;
   const resolved = {
     ...o,
     flushAt: o.flushAt ?? DEFAULTS.flushAt,
+    maxBatchEvents: o.maxBatchEvents ?? DEFAULTS.maxBatchEvents,
     flushInterval: o.flushInterval ?? DEFAULTS.flushInterval,
     maxBatchBytes: o.maxBatchBytes ?? DEFAULTS.maxBatchBytes,
     maxEventBytes: o.maxEventBytes ?? DEFAULTS.maxEventBytes,
@@ -262,6 +331,7 @@ export function resolveOptions<Shape extends z.core.$ZodLooseShape>(
     debug: o.debug ?? false,
     timing: o.timing ?? {},
   };
+  Object.assign(resolved, where);
   if (resolved.maxEventBytes > resolved.maxBatchBytes) {
     throw new OutboxOptionsError(
       `createOutbox: invalid options: maxEventBytes must be ≤ maxBatchBytes (${resolved.maxBatchBytes}), got ${resolved.maxEventBytes}`,

@@ -54,13 +54,13 @@ export function nextBatch(core: Core, now: number): Batch | undefined {
     while (queue.size > 0 && now - queue.peek()!.ts > options.maxEventAgeMs) expireFrom(core, queue.take(1) as StoredEvent[], now);
     const wire = core.wires[name];
     if (!wire || queue.size === 0) continue;
-    const cut = cutBatch(queue, { maxEvents: options.flushAt, maxChars: batchRoom(core, wire), flushAt: options.flushAt });
+    const cut = cutBatch(queue, { maxEvents: options.maxBatchEvents, maxChars: batchRoom(core, wire), flushAt: options.flushAt });
     const head = queue.peek()!;
     if (cut.count === 0 || (!cut.full && head.seq > core.flushTarget)) continue;
     if (!best || head.seq < best.head.seq) best = { wire: name, queue, count: cut.count, head };
   }
   if (!best) return undefined;
-  if (best.head.seq > core.flushTarget) core.report.lastFlushReason = best.count >= options.flushAt ? 'count' : 'bytes';
+  if (best.head.seq > core.flushTarget) core.report.lastFlushReason = best.count >= Math.min(options.flushAt, options.maxBatchEvents) ? 'count' : 'bytes';
   const events = best.queue.take(best.count) as (StoredEvent & { seq: number })[];
   return { batchId: core.uuid(), wire: best.wire, events, minSeq: events[0]!.seq, attempts: 0 };
 }

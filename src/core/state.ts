@@ -23,6 +23,8 @@ export interface Core {
   readonly uuid: () => string;
   readonly random: () => number;
   readonly waitUntil?: (work: Promise<unknown>) => void;
+  /** Told of every queued record (Workers without a wrapper send at the end of the task that queued). */
+  readonly onQueued?: () => void;
   readonly report: Report;
   scheduler: Scheduler;
   readonly waiters: FlushWaiters;

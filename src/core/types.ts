@@ -1,4 +1,9 @@
 import type { Wire, WireName } from '../wire/types';
+import type { Observation, ObservationAttributes, StartOptions } from '../trace/types';
+import type { ScoreBody } from '../trace/score';
+
+/** What `score()` takes: Langfuse's score fields (`id` optional). */
+export type ScoreInput = Omit<ScoreBody, 'id' | 'value'> & { id?: string; value: number | string | boolean };
 
 /** Why an event left Outbox without being acknowledged. */
 export type DropReason =
@@ -148,13 +153,37 @@ export interface OutboxStats {
 
 export type FlushReason = 'count' | 'timer' | 'bytes' | 'manual' | 'retry' | 'hide' | 'shutdown' | 'recovery';
 
-/** The public object returned by createOutbox(). Methods don't use `this`. */
-export interface Outbox {
+/** The core client's part of the public object: queue, flush, shutdown, stats. */
+export interface CoreOutbox {
   /**
    * Queue an event. Never throws and never awaits; returns the event id ('' if the event was dropped at once).
    * The body is serialized at the end of the current task.
    */
   track(type: string, body?: unknown, options?: TrackOptions): string;
+  /** Send everything queued now; resolves when each batch is acked, handed off or re-queued. Never rejects. */
+  flush(): Promise<void>;
+  /** Flush, await every request, stop timers and listeners; later calls are dropped ('shutdown'). Idempotent. */
+  shutdown(): Promise<void>;
+  stats(): OutboxStats;
+}
+
+/** The public object returned by createOutbox(). Methods don't use `this`. */
+export interface Outbox extends CoreOutbox {
+  /**
+   * Queue an event. Never throws and never awaits; returns the event id ('' if the event was dropped at once).
+   * The body is serialized at the end of the current task.
+   */
+  track(type: string, body?: unknown, options?: TrackOptions): string;
+  /**
+   * Starts an observation (Langfuse v4's model: span, generation, event, agent, tool, chain, retriever, evaluator,
+   * embedding, guardrail). Its merged attributes become one immutable OTLP span at `end()`. Never throws.
+   */
+  startObservation(name: string, attributes?: ObservationAttributes, options?: StartOptions): Observation;
+  /**
+   * Queues a score (`score-create` on the ingestion wire) after checking Langfuse's rules; returns its id, or ''
+   * when it was dropped 'invalid' (the detail names the field). Never throws.
+   */
+  score(score: ScoreInput): string;
   /** Send everything queued now; resolves when each batch is acked, handed off or re-queued. Never rejects. */
   flush(): Promise<void>;
   /** Flush, await every request, stop timers and listeners; later track() calls are dropped ('shutdown'). */

@@ -17,7 +17,7 @@ export function makeClient(options: Partial<OutboxOptions> = {}, platform: Parti
     { endpoint: 'http://collector.test/api/public/ingestion', onDrop: (i: DropInfo) => drops.push(i), onError: (e: Error) => errors.push(e), ...options },
     undefined,
   );
-  const wires = { ingestion: createIngestionWire({ url: resolved.endpoint, headers: authHeaders(resolved.publicKey, resolved.secretKey), metadata: resolved.metadata }) };
+  const wires = { ingestion: createIngestionWire({ url: resolved.endpoint!, headers: authHeaders(resolved.publicKey, resolved.secretKey), metadata: resolved.metadata }) };
   const { outbox, hooks } = createClient(resolved, { clock, transport, wires, uuid: createUuid(), random: () => 0.5, ...platform });
   const dropCount = (reason: string) => drops.filter((d) => d.reason === reason).reduce((n, d) => n + d.count, 0);
   return { outbox, hooks, clock, transport, drops, errors, dropCount };

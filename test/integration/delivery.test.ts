@@ -43,8 +43,8 @@ function client(options: Partial<OutboxOptions> = {}): Outbox {
 const storedIds = () => collector.events().map((e) => e.id);
 
 describe('delivery to the real collector', () => {
-  it('25 events at flushAt 10 → requests of 10, 10, 5 after flush()', async () => {
-    const outbox = client({ flushAt: 10 });
+  it('25 events at flushAt 10 and maxBatchEvents 10 → requests of 10, 10, 5 after flush()', async () => {
+    const outbox = client({ flushAt: 10, maxBatchEvents: 10 });
     const ids = Array.from({ length: 25 }, (_, i) => outbox.track('span-create', { i }));
     await outbox.flush();
     expect(collector.requests().map((r) => r.count)).toEqual([10, 10, 5]);

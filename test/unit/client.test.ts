@@ -5,8 +5,23 @@ import { makeClient } from '../helpers/make-client';
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
 describe('flush policy', () => {
+  it('flushAt starts a send, maxBatchEvents bounds it: a burst of 1 200 goes in 3 requests, a trickle at flushAt', async () => {
+    const { outbox, transport } = makeClient({ flushAt: 15, flushInterval: 3600 });
+    for (let i = 0; i < 1200; i++) outbox.track('e', { i });
+    await outbox.flush();
+    expect(transport.batches.map((b) => b.events.length)).toEqual([500, 500, 200]);
+    for (let i = 0; i < 14; i++) outbox.track('t', { i });
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(transport.batches).toHaveLength(3); // 14 < flushAt: waits
+    outbox.track('t', { i: 14 });
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(transport.batches.map((b) => b.events.length)).toEqual([500, 500, 200, 15]);
+  });
+
   it('sends a batch as soon as flushAt events are queued, and the rest on the timer', async () => {
-    const { outbox, clock, transport } = makeClient({ flushAt: 10, flushInterval: 5 });
+    const { outbox, clock, transport } = makeClient({ flushAt: 10, maxBatchEvents: 10, flushInterval: 5 });
     for (let i = 0; i < 25; i++) outbox.track('e', { i });
     await clock.advance(0);
     expect(transport.batches.map((b) => b.events.length)).toEqual([10, 10]);
@@ -19,7 +34,7 @@ describe('flush policy', () => {
   });
 
   it('flush() sends every queued batch, not one, and resolves when they are acknowledged', async () => {
-    const { outbox, transport } = makeClient({ flushAt: 10, flushInterval: 3600 });
+    const { outbox, transport } = makeClient({ flushAt: 10, maxBatchEvents: 10, flushInterval: 3600 });
     for (let i = 0; i < 95; i++) outbox.track('e', { i });
     await outbox.flush();
     expect(transport.batches.map((b) => b.events.length)).toEqual([10, 10, 10, 10, 10, 10, 10, 10, 10, 5]);
@@ -52,7 +67,7 @@ describe('flush policy', () => {
   it('keeps at most 4 requests in flight and shares one flush between concurrent callers', async () => {
     let open = 0;
     let peak = 0;
-    const { outbox, transport } = makeClient({ flushAt: 5, flushInterval: 3600 }, {}, async () => {
+    const { outbox, transport } = makeClient({ flushAt: 5, maxBatchEvents: 5, flushInterval: 3600 }, {}, async () => {
       open++;
       peak = Math.max(peak, open);
       await tick();

@@ -16,7 +16,7 @@ describe('resolveOptions', () => {
     [{ flushInterval: -1 }, 'flushInterval must be a number of seconds > 0, got -1'],
     [{ maxBatchBytes: 10 }, 'maxBatchBytes must be an integer ≥ 1024, got 10'],
     [{ storage: 'disk' }, `storage must be 'indexeddb' or 'memory', got "disk"`],
-    [{ compression: 'br' }, `compression must be 'none' or 'gzip', got "br"`],
+    [{ compression: 'br' }, `compression must be 'none', 'gzip' or 'auto', got "br"`],
     [{ retry: { maxAttempts: 0 } }, 'retry.maxAttempts must be an integer from 1 to 1000, got 0'],
     [{ headers: { a: 1 } }, 'headers.a values must be strings, got 1'],
     [{ onDrop: 'x' }, 'onDrop must be a function (onDrop), got "x"'],
@@ -29,7 +29,7 @@ describe('resolveOptions', () => {
   });
 
   it('names a missing endpoint and lists every bad option at once', () => {
-    expect(() => resolveOptions({ flushAt: 'x' }, undefined)).toThrow(/endpoint is required; flushAt must be/);
+    expect(() => resolveOptions({ flushAt: 'x' }, undefined)).toThrow(/baseUrl is required .*; flushAt must be/);
   });
 
   it('refuses non-object options', () => {
