@@ -1,0 +1,404 @@
+import { nextRetry } from '../core/retry';
+import { checkKey } from './auth';
+import { readBody } from './body';
+import { checkOrigin, corsHeaders, preflightHeaders } from './cors';
+import { createDedupWindow } from './dedup';
+import { byteLength } from './issues';
+import { chunkIngestion, encodeIngestion, parseIngestion, type EventError, type IngestionEvent } from './ingestion';
+import { resolveRelayOptions, upstreamFromEnv, type RelayContext, type RelayOptions, type UpstreamOptions } from './options';
+import { chunkOtlp, filterOtlp, parseOtlp, type OtlpRequest } from './otlp';
+import { enqueue, QUEUE_LIMITS } from './queue';
+import { createRateLimiter } from './rate-limit';
+import { deliver, PATHS, retryAfterSeconds, type Delivery, type RelayWire } from './upstream';
+
+/** Why the relay refused something; request-level reasons count requests, `invalid-event` counts events. */
+export type RejectReason =
+  | 'not-found' | 'method' | 'origin' | 'no-key' | 'unknown-key' | 'secret-key' | 'rate-limited' | 'content-type'
+  | 'too-large' | 'bad-body' | 'bad-json' | 'invalid' | 'invalid-event' | 'upstream-rejected' | 'config' | 'internal';
+
+/** Counters of a relay since it was created. Records are spans (OTLP) and events (ingestion). */
+export interface RelayStats {
+  /** Requests answered (preflights included). */
+  requests: number;
+  /** Valid records received (duplicates included). */
+  received: number;
+  /** Records the upstream took. */
+  forwarded: number;
+  /** Records acknowledged without forwarding because the window had them (or they repeated inside one request). */
+  duplicates: number;
+  /** Records handed to the queue (`queue` option). */
+  queued: number;
+  rejected: Partial<Record<RejectReason, number>>;
+  /** Upstream attempts that failed with 408/429/5xx, a timeout or a network error. */
+  upstreamFailures: number;
+  /** Beacon deliveries still running in the background. */
+  background: number;
+  /** Beacon records given up after the background retry budget (reported to onError). */
+  beaconGaveUp: number;
+}
+
+/** A fetch handler (`export default { fetch: relay }`) with its counters and a way to await background work. */
+export type Relay = ((request: Request, env?: unknown, ctx?: RelayContext) => Promise<Response>) & {
+  stats(): RelayStats;
+  /** Resolves once every background (beacon) delivery started so far has finished. */
+  idle(): Promise<void>;
+};
+
+/** A parsed request reduced to what forwarding needs: record keys, how to encode a subset, per-event refusals. */
+interface Records {
+  wire: RelayWire;
+  /** Dedup key of every record, in order, repeats included. */
+  keys: string[];
+  /** Event id of each key (ingestion), for 207 answers; OTLP has no per-record answers. */
+  idOf: (key: string) => string;
+  errors: EventError[];
+  /** Bodies for the records with these keys: one body, or chunks of ≤ maxBytes (undefined when one record is larger). */
+  encode(keep: ReadonlySet<string>): string;
+  chunk(keep: ReadonlySet<string>, maxBytes: number): { body: string; keys: string[] }[] | undefined;
+}
+
+const EVENT_KEY = 'event:';
+
+/**
+ * Creates the relay: a fetch handler that serves Langfuse's OTLP and ingestion paths to pages, checks origin,
+ * key, rate, size and every record, forwards with the secret key, and answers with what the upstream (or the
+ * queue) accepted. Throws RelayOptionsError for invalid options; the handler itself never throws.
+ */
+export function createRelay(options: RelayOptions): Relay {
+  const o = resolveRelayOptions(options);
+  const processEnv = (globalThis as { process?: { env?: unknown } }).process?.env;
+  const fixed = o.upstream ? { ...o.upstream, baseUrl: o.upstream.baseUrl.replace(/\/+$/, '') } : undefined;
+  const fromEnv = new WeakMap<object, UpstreamOptions | Error | undefined>();
+  const dedup = createDedupWindow(o.dedupWindow.maxIds, o.dedupWindow.ttlMs, o.now);
+  const limiter = o.rateLimit ? createRateLimiter(o.rateLimit, o.now) : undefined;
+  /** Keys being forwarded right now → settles when that forwarding is over (a resend waits instead of racing). */
+  const inflight = new Map<string, Promise<void>>();
+  const background = new Set<Promise<void>>();
+  const counts = { requests: 0, received: 0, forwarded: 0, duplicates: 0, queued: 0, upstreamFailures: 0, beaconGaveUp: 0 };
+  const rejected: Partial<Record<RejectReason, number>> = {};
+  const reportedConfig = new Set<string>();
+
+  const log = (message: string) => {
+    if (o.debug) console.debug(`[outbox relay] ${message}`);
+  };
+  const report = (error: unknown) => {
+    const e = error instanceof Error ? error : new Error(String(error));
+    log(`error: ${e.message}`);
+    try {
+      o.onError?.(e);
+    } catch {
+      /* the host's handler failed: nothing more to do */
+    }
+  };
+  const reject = (reason: RejectReason, n = 1) => {
+    rejected[reason] = (rejected[reason] ?? 0) + n;
+  };
+
+  function upstreamFor(env: unknown): UpstreamOptions | Error | undefined {
+    if (fixed) return fixed;
+    if (env && typeof env === 'object') {
+      if (!fromEnv.has(env)) fromEnv.set(env, upstreamFromEnv(env));
+      const found = fromEnv.get(env);
+      if (found !== undefined) return found;
+    }
+    return upstreamFromEnv(processEnv);
+  }
+
+  const relay = async (request: Request, env?: unknown, ctx?: RelayContext): Promise<Response> => {
+    counts.requests++;
+    let cors: Record<string, string> = {};
+    try {
+      return await serve(request, env, ctx, (headers) => (cors = headers));
+    } catch (error) {
+      reject('internal');
+      report(error);
+      return answer(500, { message: 'internal relay error' }, cors);
+    }
+  };
+
+  async function serve(request: Request, env: unknown, ctx: RelayContext | undefined, setCors: (h: Record<string, string>) => void): Promise<Response> {
+    const url = new URL(request.url);
+    const origin = checkOrigin(request, url, { allowOrigins: o.allowOrigins, allowNoOrigin: o.allowNoOrigin });
+    const cors = origin.ok ? corsHeaders(origin.origin) : {};
+    setCors(cors);
+    const wire = (Object.keys(PATHS) as RelayWire[]).find((w) =>
+      o.basePath !== undefined ? url.pathname === o.basePath + PATHS[w] : url.pathname.endsWith(PATHS[w]),
+    );
+    if (!origin.ok) {
+      reject('origin');
+      return answer(403, { message: origin.message }, cors);
+    }
+    if (wire === undefined) {
+      reject('not-found');
+      return answer(404, { message: `not found: the relay serves …${PATHS.otlp} and …${PATHS.ingestion}` }, cors);
+    }
+    if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: preflightHeaders(request, origin.origin) });
+    if (request.method !== 'POST') {
+      reject('method');
+      return answer(405, { message: 'only POST' }, { ...cors, Allow: 'POST, OPTIONS' });
+    }
+    const upstream = upstreamFor(env);
+    if (upstream === undefined || upstream instanceof Error) {
+      reject('config');
+      const message = upstream?.message ?? 'relay: no upstream (pass upstream or set LANGFUSE_BASE_URL, LANGFUSE_PUBLIC_KEY, LANGFUSE_SECRET_KEY)';
+      if (!reportedConfig.has(message)) {
+        reportedConfig.add(message);
+        report(new Error(message));
+      }
+      return answer(503, { message: 'the relay is not configured' }, { ...cors, 'Retry-After': '60' });
+    }
+    const key = checkKey(request, url, o.publicKeys ?? [upstream.publicKey], [upstream.secretKey]);
+    if (!key.ok) {
+      reject(key.status === 403 ? 'secret-key' : key.message.startsWith('unknown') ? 'unknown-key' : 'no-key');
+      return answer(key.status, { message: key.message }, cors);
+    }
+    if (limiter) {
+      const wait = limiter.take(`${o.clientIp(request, ctx)}|${key.publicKey}`);
+      if (wait !== undefined) {
+        reject('rate-limited');
+        return answer(429, { message: `rate limited: retry in ${wait} s` }, { ...cors, 'Retry-After': String(wait) });
+      }
+    }
+    const type = (request.headers.get('Content-Type') ?? '').split(';')[0]!.trim().toLowerCase();
+    if (type !== 'application/json' && type !== 'text/plain' && type !== '') {
+      reject('content-type');
+      return answer(415, { message: `Content-Type ${type.slice(0, 60)} is not supported: send application/json (or text/plain from sendBeacon)` }, cors);
+    }
+    const beacon = type !== 'application/json';
+    const body = await readBody(request, o.maxBodyBytes);
+    if (!('text' in body)) {
+      reject(body.status === 413 ? 'too-large' : body.status === 415 ? 'content-type' : 'bad-body');
+      return answer(body.status, { message: body.message }, cors);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(body.text);
+    } catch {
+      reject('bad-json');
+      return answer(400, { message: 'the body is not valid JSON' }, cors);
+    }
+    const records = parseRecords(wire, json);
+    if ('message' in records) {
+      reject('invalid');
+      return answer(400, { message: records.message }, cors);
+    }
+    if (records.errors.length > 0) reject('invalid-event', records.errors.length);
+    return forward(records, upstream, beacon, ctx, cors);
+  }
+
+  function parseRecords(wire: RelayWire, json: unknown): Records | { message: string } {
+    if (wire === 'otlp') {
+      const parsed = parseOtlp(json, o.limits);
+      if (!parsed.ok) return { message: parsed.message };
+      const request: OtlpRequest = parsed.request;
+      return {
+        wire,
+        keys: parsed.keys,
+        idOf: (k) => k,
+        errors: [],
+        encode: (keep) => JSON.stringify(filterOtlp(request, keep)),
+        chunk: (keep, max) => chunkOtlp(filterOtlp(request, keep), max),
+      };
+    }
+    const parsed = parseIngestion(json, o.allowEventTypes, o.limits);
+    if (!parsed.ok) return { message: parsed.message };
+    const pick = (keep: ReadonlySet<string>): IngestionEvent[] => {
+      const left = new Set(keep);
+      return parsed.events.filter((e) => left.delete(EVENT_KEY + e.id));
+    };
+    return {
+      wire,
+      keys: parsed.events.map((e) => EVENT_KEY + e.id),
+      idOf: (k) => k.slice(EVENT_KEY.length),
+      errors: parsed.errors,
+      encode: (keep) => encodeIngestion(pick(keep), parsed.metadata),
+      chunk: (keep, max) => chunkIngestion(pick(keep), parsed.metadata, max)?.map((c) => ({ body: c.body, keys: c.keys.map((id) => EVENT_KEY + id) })),
+    };
+  }
+
+  /** Waits (boundedly) for forwardings of the same keys that are under way, so a resend does not race its original. */
+  async function settleInflight(keys: readonly string[]): Promise<void> {
+    for (let round = 0; round < 3; round++) {
+      const pending = new Set<Promise<void>>();
+      for (const k of keys) {
+        const p = inflight.get(k);
+        if (p) pending.add(p);
+      }
+      if (pending.size === 0) return;
+      await Promise.all(pending);
+    }
+  }
+
+  async function forward(records: Records, upstream: UpstreamOptions, beacon: boolean, ctx: RelayContext | undefined, cors: Record<string, string>): Promise<Response> {
+    const unique = [...new Set(records.keys)];
+    counts.received += records.keys.length;
+    await settleInflight(unique);
+    // A key still in flight after the wait is forwarded again: a possible duplicate upstream, never a loss.
+    const fresh = unique.filter((k) => !dedup.has(k));
+    const freshSet = new Set(fresh);
+    const seen = unique.filter((k) => !freshSet.has(k));
+    const duplicates = records.keys.length - fresh.length;
+    counts.duplicates += duplicates;
+    if (duplicates > 0) log(`${duplicates} duplicate record(s) acknowledged without forwarding`);
+    const multi = (taken: string[], errors: EventError[], status = 201) =>
+      answer(207, { successes: taken.map((k) => ({ id: records.idOf(k), status })), errors }, cors);
+    const done = (extra: Record<string, string> = {}) =>
+      records.wire === 'otlp' ? answer(200, { partialSuccess: {} }, { ...cors, ...extra }) : multi(seen, records.errors);
+    if (fresh.length === 0) return done();
+
+    // Reserve the fresh keys until this forwarding is over.
+    let release!: () => void;
+    const reservation = new Promise<void>((resolve) => (release = resolve));
+    for (const k of fresh) inflight.set(k, reservation);
+    const free = () => {
+      for (const k of fresh) if (inflight.get(k) === reservation) inflight.delete(k);
+      release();
+    };
+    const keep = freshSet;
+
+    if (beacon) {
+      // Nobody reads a beacon's answer: accept now, deliver in the background within a bounded budget.
+      const task = deliverInBackground(records, keep, upstream).catch(report).finally(free);
+      background.add(task);
+      void task.finally(() => background.delete(task));
+      ctx?.waitUntil?.(task);
+      return answer(202, { message: 'accepted' }, cors);
+    }
+    try {
+      if (o.queue) {
+        const chunks = records.chunk(keep, QUEUE_LIMITS.messageBytes);
+        if (chunks !== undefined) {
+          try {
+            await enqueue(o.queue, records.wire, chunks.map((c) => ({ body: c.body, bytes: byteLength(c.body) })));
+          } catch (error) {
+            report(new Error(`queue.send failed: ${String((error as Error)?.message ?? error)}`));
+            return answer(503, { message: 'the relay could not queue the records: retry later' }, { ...cors, 'Retry-After': String(o.retryAfterSeconds) });
+          }
+          dedup.remember(fresh);
+          counts.queued += fresh.length;
+          const queued = { 'Outbox-Queued': '1' };
+          if (records.wire === 'otlp') return answer(202, { partialSuccess: {} }, { ...cors, ...queued });
+          if (records.errors.length > 0) return multi([...fresh, ...seen], records.errors, 202);
+          return answer(202, { successes: [...fresh, ...seen].map((k) => ({ id: records.idOf(k), status: 202 })), errors: [] }, { ...cors, ...queued });
+        }
+        log('a record is too large for a queue message: forwarding this request directly');
+      }
+      const delivery = await send(records, keep, upstream);
+      return answerDelivery(delivery, records, fresh, seen, cors);
+    } finally {
+      free();
+    }
+  }
+
+  /** One upstream attempt for the records in `keep`; remembers and counts what was taken. */
+  async function send(records: Records, keep: ReadonlySet<string>, upstream: UpstreamOptions): Promise<Delivery> {
+    const ids = records.wire === 'ingestion' ? [...keep].map(records.idOf) : [];
+    const delivery = await deliver(records.wire, records.encode(keep), ids, { upstream, fetch: o.fetch, timeoutMs: o.upstreamTimeoutMs, now: o.now });
+    switch (delivery.kind) {
+      case 'ok':
+        dedup.remember(keep);
+        counts.forwarded += keep.size;
+        break;
+      case 'multi': {
+        const taken = delivery.taken.map((id) => EVENT_KEY + id);
+        dedup.remember(taken);
+        counts.forwarded += taken.length;
+        if (delivery.errors.length > 0) reject('upstream-rejected', delivery.errors.length);
+        break;
+      }
+      case 'retry':
+        counts.upstreamFailures++;
+        log(`upstream failure: ${delivery.message}`);
+        if (delivery.status === 401 || delivery.status === 403) report(new Error(delivery.message));
+        break;
+      default:
+        reject('upstream-rejected', keep.size);
+        report(new Error(`upstream refused ${keep.size} record(s): ${delivery.message}`));
+    }
+    return delivery;
+  }
+
+  function answerDelivery(d: Delivery, records: Records, fresh: string[], seen: string[], cors: Record<string, string>): Response {
+    switch (d.kind) {
+      case 'ok': {
+        if (records.wire === 'ingestion') {
+          return answer(207, { successes: [...fresh, ...seen].map((k) => ({ id: records.idOf(k), status: 201 })), errors: records.errors }, cors);
+        }
+        const isJson = (d.contentType ?? '').includes('json') && d.text.trim().startsWith('{');
+        return new Response(isJson ? d.text : JSON.stringify({ partialSuccess: {} }), { status: d.status, headers: { 'Content-Type': 'application/json', ...cors } });
+      }
+      case 'multi': {
+        const retry = d.retry.map((id) => ({ id, status: 503, message: 'the upstream asked to retry this event' }));
+        return answer(207, {
+          successes: [...d.taken, ...seen.map(records.idOf)].map((id) => ({ id, status: 201 })),
+          errors: [...records.errors, ...d.errors, ...retry],
+        }, cors);
+      }
+      case 'retry': {
+        const status = d.status === 429 ? 429 : 503;
+        const after = retryAfterSeconds(d, o.retryAfterSeconds);
+        return answer(status, { message: status === 429 ? 'the upstream is rate limiting: retry later' : 'the upstream is unavailable: retry later' }, { ...cors, 'Retry-After': String(after) });
+      }
+      case 'too-large':
+        return answer(413, { message: `the upstream refused the body as too large: ${d.message}` }, cors);
+      case 'rejected':
+        return answer(d.status, { message: d.message }, cors);
+    }
+  }
+
+  /** Delivers a beacon's records with retries, within `beaconRetry` (attempts and total time). */
+  async function deliverInBackground(records: Records, keep: Set<string>, upstream: UpstreamOptions): Promise<void> {
+    const policy = o.beaconRetry;
+    const started = o.now();
+    if (o.queue) {
+      const chunks = records.chunk(keep, QUEUE_LIMITS.messageBytes);
+      if (chunks !== undefined) {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await enqueue(o.queue, records.wire, chunks.map((c) => ({ body: c.body, bytes: byteLength(c.body) })));
+            dedup.remember(keep);
+            counts.queued += keep.size;
+            return;
+          } catch (error) {
+            if (attempt >= policy.maxAttempts || o.now() - started >= policy.budgetMs) {
+              counts.beaconGaveUp += keep.size;
+              report(new Error(`beacon: gave up queueing ${keep.size} record(s): ${String((error as Error)?.message ?? error)}`));
+              return;
+            }
+            await o.sleep(Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** (attempt - 1)));
+          }
+        }
+      }
+    }
+    let left = new Set(keep);
+    for (let attempt = 1; left.size > 0; attempt++) {
+      const d = await send(records, left, upstream);
+      let retryAfterMs: number | undefined;
+      if (d.kind === 'ok') return;
+      if (d.kind === 'multi') {
+        left = new Set(d.retry.map((id) => EVENT_KEY + id));
+        if (left.size === 0) return;
+      } else if (d.kind === 'retry') retryAfterMs = d.retryAfterMs;
+      else return; // refused for good: counted and reported by send()
+      const decision = nextRetry({ attempts: attempt, failures: attempt, network: false, retryAfterMs, random: Math.random() }, policy);
+      const elapsed = o.now() - started;
+      if (decision === 'give-up' || elapsed + decision.delayMs > policy.budgetMs) {
+        counts.beaconGaveUp += left.size;
+        report(new Error(`beacon: gave up delivering ${left.size} record(s) after ${attempt} attempt(s): the upstream did not take them`));
+        return;
+      }
+      await o.sleep(decision.delayMs);
+    }
+  }
+
+  return Object.assign(relay, {
+    stats: (): RelayStats => ({ ...counts, rejected: { ...rejected }, background: background.size }),
+    idle: async () => {
+      while (background.size > 0) await Promise.all([...background]);
+    },
+  });
+}
+
+function answer(status: number, body: unknown, headers: Record<string, string>): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json', ...headers } });
+}
