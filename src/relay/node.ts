@@ -9,6 +9,7 @@ export interface NodeRequest extends AsyncIterable<Uint8Array> {
   socket: { remoteAddress?: string; encrypted?: boolean };
   complete: boolean;
   resume(): unknown;
+  destroy(): unknown;
 }
 
 /** The parts of node:http's ServerResponse the bridge uses. */
@@ -45,6 +46,7 @@ export function toNodeListener(handler: FetchHandler, options: NodeListenerOptio
 
 async function bridge(handler: FetchHandler, options: NodeListenerOptions, req: NodeRequest, res: NodeResponse): Promise<void> {
   let response: Response;
+  let request: Request | undefined;
   try {
     const secure = req.socket.encrypted === true;
     const base = options.origin ?? `${secure ? 'https' : 'http'}://${req.headers.host ?? '127.0.0.1'}`;
@@ -56,7 +58,7 @@ async function bridge(handler: FetchHandler, options: NodeListenerOptions, req: 
       init.body = streamOf(req);
       init.duplex = 'half';
     }
-    const request = new Request(new URL(req.url ?? '/', base), init);
+    request = new Request(new URL(req.url ?? '/', base), init);
     response = await handler(request, (globalThis as { process?: { env?: unknown } }).process?.env, {
       remoteAddress: req.socket.remoteAddress,
     });
@@ -67,6 +69,8 @@ async function bridge(handler: FetchHandler, options: NodeListenerOptions, req: 
     req.resume();
     return;
   }
+  // A body the handler never read (an answer from the headers alone, like a 413 by Content-Length) is discarded.
+  if (request.body !== null && !request.bodyUsed && !request.body.locked) void request.body.cancel().catch(() => undefined);
   const out: Record<string, string> = {};
   response.headers.forEach((value, name) => (out[name] = value));
   res.writeHead(response.status, out);
@@ -85,16 +89,18 @@ async function bridge(handler: FetchHandler, options: NodeListenerOptions, req: 
       res.destroy();
     }
   }
-  // A body the handler did not read (refused early) is drained, so the connection can be reused.
-  if (!req.complete) req.resume();
 }
+
+/** Bytes of an unread request body the bridge discards after an early answer before it closes the connection. */
+const DRAIN_LIMIT_BYTES = 16 * 1024 * 1024;
 
 /** The request body as a web stream, pulled chunk by chunk (backpressure reaches the socket). */
 function streamOf(req: NodeRequest): ReadableStream<Uint8Array> {
-  const chunks = req[Symbol.asyncIterator]();
+  let chunks: AsyncIterator<Uint8Array> | undefined; // made on the first read: an unread body stays untouched
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
+        chunks ??= req[Symbol.asyncIterator]();
         const { done, value } = await chunks.next();
         if (done) controller.close();
         else controller.enqueue(new Uint8Array(value));
@@ -102,8 +108,24 @@ function streamOf(req: NodeRequest): ReadableStream<Uint8Array> {
         controller.error(error);
       }
     },
-    async cancel() {
-      await chunks.return?.();
+    cancel() {
+      // The handler answered without reading everything (413, 400): read the rest and discard it, so the client
+      // gets the answer and the connection stays usable; past DRAIN_LIMIT_BYTES the connection is cut instead.
+      // (Once an async iterator is attached, resume() no longer makes the stream flow: drain through it.)
+      const it = (chunks ??= req[Symbol.asyncIterator]());
+      void (async () => {
+        let drained = 0;
+        try {
+          for (;;) {
+            const { done, value } = await it.next();
+            if (done) return;
+            drained += value.byteLength;
+            if (drained > DRAIN_LIMIT_BYTES) return void req.destroy();
+          }
+        } catch {
+          /* the client went away */
+        }
+      })();
     },
   });
 }
