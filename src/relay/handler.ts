@@ -5,7 +5,7 @@ import { checkOrigin, corsHeaders, preflightHeaders } from './cors';
 import { createDedupWindow } from './dedup';
 import { byteLength } from './issues';
 import { chunkIngestion, encodeIngestion, parseIngestion, type EventError, type IngestionEvent } from './ingestion';
-import { resolveRelayOptions, upstreamFromEnv, type RelayContext, type RelayOptions, type UpstreamOptions } from './options';
+import { resolveRelayOptions, upstreamFromEnv, type QueueProducer, type RelayContext, type RelayOptions, type UpstreamOptions } from './options';
 import { chunkOtlp, filterOtlp, parseOtlp, type OtlpRequest } from './otlp';
 import { enqueue, QUEUE_LIMITS } from './queue';
 import { createRateLimiter } from './rate-limit';
@@ -183,7 +183,7 @@ export function createRelay(options: RelayOptions): Relay {
       return answer(400, { message: records.message }, cors);
     }
     if (records.errors.length > 0) reject('invalid-event', records.errors.length);
-    return forward(records, upstream, beacon, ctx, cors);
+    return forward(records, upstream, o.queueFor(env), beacon, ctx, cors);
   }
 
   function parseRecords(wire: RelayWire, json: unknown): Records | { message: string } {
@@ -229,7 +229,7 @@ export function createRelay(options: RelayOptions): Relay {
     }
   }
 
-  async function forward(records: Records, upstream: UpstreamOptions, beacon: boolean, ctx: RelayContext | undefined, cors: Record<string, string>): Promise<Response> {
+  async function forward(records: Records, upstream: UpstreamOptions, queue: QueueProducer | undefined, beacon: boolean, ctx: RelayContext | undefined, cors: Record<string, string>): Promise<Response> {
     const unique = [...new Set(records.keys)];
     counts.received += records.keys.length;
     await settleInflight(unique);
@@ -258,18 +258,18 @@ export function createRelay(options: RelayOptions): Relay {
 
     if (beacon) {
       // Nobody reads a beacon's answer: accept now, deliver in the background within a bounded budget.
-      const task = deliverInBackground(records, keep, upstream).catch(report).finally(free);
+      const task = deliverInBackground(records, keep, upstream, queue).catch(report).finally(free);
       background.add(task);
       void task.finally(() => background.delete(task));
       ctx?.waitUntil?.(task);
       return answer(202, { message: 'accepted' }, cors);
     }
     try {
-      if (o.queue) {
+      if (queue) {
         const chunks = records.chunk(keep, QUEUE_LIMITS.messageBytes);
         if (chunks !== undefined) {
           try {
-            await enqueue(o.queue, records.wire, chunks.map((c) => ({ body: c.body, bytes: byteLength(c.body) })));
+            await enqueue(queue, records.wire, chunks.map((c) => ({ body: c.body, bytes: byteLength(c.body) })));
           } catch (error) {
             report(new Error(`queue.send failed: ${String((error as Error)?.message ?? error)}`));
             return answer(503, { message: 'the relay could not queue the records: retry later' }, { ...cors, 'Retry-After': String(o.retryAfterSeconds) });
@@ -347,15 +347,15 @@ export function createRelay(options: RelayOptions): Relay {
   }
 
   /** Delivers a beacon's records with retries, within `beaconRetry` (attempts and total time). */
-  async function deliverInBackground(records: Records, keep: Set<string>, upstream: UpstreamOptions): Promise<void> {
+  async function deliverInBackground(records: Records, keep: Set<string>, upstream: UpstreamOptions, queue: QueueProducer | undefined): Promise<void> {
     const policy = o.beaconRetry;
     const started = o.now();
-    if (o.queue) {
+    if (queue) {
       const chunks = records.chunk(keep, QUEUE_LIMITS.messageBytes);
       if (chunks !== undefined) {
         for (let attempt = 1; ; attempt++) {
           try {
-            await enqueue(o.queue, records.wire, chunks.map((c) => ({ body: c.body, bytes: byteLength(c.body) })));
+            await enqueue(queue, records.wire, chunks.map((c) => ({ body: c.body, bytes: byteLength(c.body) })));
             dedup.remember(keep);
             counts.queued += keep.size;
             return;

@@ -61,8 +61,11 @@ export interface RelayOptions {
   dedupWindow?: { maxIds: number; ttlMs: number };
   /** Ingestion event types pages may send. @default ['score-create'] */
   allowEventTypes?: string[];
-  /** A Cloudflare Queues producer: accepted records are queued (202) and `outboxQueueConsumer` delivers them. */
-  queue?: QueueProducer;
+  /**
+   * A Cloudflare Queues producer, or a function picking it from the Worker's env (`(env) => env.OUTBOX_QUEUE`):
+   * accepted records are queued (202) and `outboxQueueConsumer` delivers them. @default none: forward synchronously
+   */
+  queue?: QueueProducer | ((env: any) => QueueProducer | undefined);
   /** Shape limits of OTLP spans. @default see RelayLimits */
   limits?: Partial<RelayLimits>;
   /** Abort an upstream request after this long. @default 10000 */
@@ -138,9 +141,11 @@ export const upstreamSchema = z.strictObject(
   { error: 'must be an object { baseUrl, publicKey, secretKey }' },
 );
 
-const queueSchema = z.custom<QueueProducer>(
-  (v) => typeof (v as QueueProducer | null)?.send === 'function' && typeof (v as QueueProducer).sendBatch === 'function',
-  { error: 'must be a Queues producer binding (an object with send and sendBatch)' },
+const isProducer = (v: unknown): v is QueueProducer =>
+  typeof (v as QueueProducer | null)?.send === 'function' && typeof (v as QueueProducer).sendBatch === 'function';
+const queueSchema = z.custom<QueueProducer | ((env: unknown) => QueueProducer | undefined)>(
+  (v) => typeof v === 'function' || isProducer(v),
+  { error: 'must be a Queues producer binding (an object with send and sendBatch) or (env) => binding' },
 );
 
 const relayShape = {
@@ -202,7 +207,8 @@ export interface ResolvedRelayOptions {
   rateLimit: false | { requestsPerMinute: number; burst: number; maxClients: number };
   dedupWindow: { maxIds: number; ttlMs: number };
   allowEventTypes: string[];
-  queue?: QueueProducer;
+  /** The producer for this request's env, if any (a function option that returns nothing means no queue). */
+  queueFor: (env: unknown) => QueueProducer | undefined;
   limits: RelayLimits;
   upstreamTimeoutMs: number;
   retryAfterSeconds: number;
@@ -262,7 +268,11 @@ export function resolveRelayOptions(input: unknown): ResolvedRelayOptions {
     rateLimit: o.rateLimit === false ? false : { ...d.rateLimit, ...(o.rateLimit ?? {}) },
     dedupWindow: o.dedupWindow ?? { ...d.dedupWindow },
     allowEventTypes: o.allowEventTypes ?? [...d.allowEventTypes],
-    queue: o.queue,
+    queueFor: (env) => {
+      const q = typeof o.queue === 'function' ? (o.queue as (env: unknown) => unknown)(env) : o.queue;
+      if (q === undefined || isProducer(q)) return q;
+      throw new RelayOptionsError('relay: the queue option returned something that is not a Queues producer binding');
+    },
     limits: { ...d.limits, ...(o.limits ?? {}) } as RelayLimits,
     upstreamTimeoutMs: o.upstreamTimeoutMs ?? d.upstreamTimeoutMs,
     retryAfterSeconds: o.retryAfterSeconds ?? d.retryAfterSeconds,
