@@ -216,23 +216,20 @@ export function createRelay(options: RelayOptions): Relay {
     };
   }
 
-  /** Waits (boundedly) for forwardings of the same keys that are under way, so a resend does not race its original. */
-  async function settleInflight(keys: readonly string[]): Promise<void> {
-    for (let round = 0; round < 3; round++) {
-      const pending = new Set<Promise<void>>();
-      for (const k of keys) {
-        const p = inflight.get(k);
-        if (p) pending.add(p);
-      }
-      if (pending.size === 0) return;
-      await Promise.all(pending);
-    }
-  }
-
   async function forward(records: Records, upstream: UpstreamOptions, queue: QueueProducer | undefined, beacon: boolean, ctx: RelayContext | undefined, cors: Record<string, string>): Promise<Response> {
     const unique = [...new Set(records.keys)];
     counts.received += records.keys.length;
-    await settleInflight(unique);
+    // Wait (three rounds at most) for forwardings of the same keys already under way, so a resend does not race
+    // its original. No await between the last check and the reservation below: the check and the claim are one step.
+    for (let round = 0; round < 3; round++) {
+      const pending = new Set<Promise<void>>();
+      for (const k of unique) {
+        const p = inflight.get(k);
+        if (p) pending.add(p);
+      }
+      if (pending.size === 0) break;
+      await Promise.all(pending);
+    }
     // A key still in flight after the wait is forwarded again: a possible duplicate upstream, never a loss.
     const fresh = unique.filter((k) => !dedup.has(k));
     const freshSet = new Set(fresh);

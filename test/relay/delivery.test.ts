@@ -84,6 +84,20 @@ describe('relay under node:http', () => {
     expect(upstream.events).toEqual(['dup-1', 'dup-2']);
   });
 
+  it('the same batch sent twice at once (a beacon and its fetch retry, two tabs) is forwarded once', async () => {
+    const spans = [span(15_001), span(15_002)];
+    const scores = [score('twice-1')];
+    const answers = await Promise.all([
+      post(server.url, OTLP, otlpBody(spans)),
+      post(server.url, OTLP, otlpBody(spans)),
+      post(server.url, INGESTION, ingestionBody(scores)),
+      post(server.url, INGESTION, ingestionBody(scores)),
+    ]);
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 207, 207]);
+    expect(upstream.spans.sort()).toEqual(spans.map(spanKey).sort());
+    expect(upstream.events).toEqual(['twice-1']);
+  });
+
   it('upstream down for a while, then back: the relay answers 503 + Retry-After meanwhile, and nothing is lost', async () => {
     upstream.mode = 'down';
     const spans = Array.from({ length: 20 }, (_, i) => span(20_000 + i));
