@@ -4,12 +4,13 @@ import { readBody } from './body';
 import { checkOrigin, corsHeaders, preflightHeaders } from './cors';
 import { createDedupWindow } from './dedup';
 import { byteLength } from './issues';
-import { chunkIngestion, encodeIngestion, parseIngestion, type EventError, type IngestionEvent } from './ingestion';
+import { answer, answerDelivery } from './answers';
+import type { EventError } from './ingestion';
 import { resolveRelayOptions, upstreamFromEnv, type QueueProducer, type RelayContext, type RelayOptions, type UpstreamOptions } from './options';
-import { chunkOtlp, filterOtlp, parseOtlp, type OtlpRequest } from './otlp';
 import { enqueue, QUEUE_LIMITS } from './queue';
 import { createRateLimiter } from './rate-limit';
-import { deliver, PATHS, retryAfterSeconds, type Delivery, type RelayWire } from './upstream';
+import { EVENT_KEY, parseRecords, type Records } from './records';
+import { deliver, PATHS, type Delivery, type RelayWire } from './upstream';
 
 /** Why the relay refused something; request-level reasons count requests, `invalid-event` counts events. */
 export type RejectReason =
@@ -43,21 +44,6 @@ export type Relay = ((request: Request, env?: unknown, ctx?: RelayContext) => Pr
   /** Resolves once every background (beacon) delivery started so far has finished. */
   idle(): Promise<void>;
 };
-
-/** A parsed request reduced to what forwarding needs: record keys, how to encode a subset, per-event refusals. */
-interface Records {
-  wire: RelayWire;
-  /** Dedup key of every record, in order, repeats included. */
-  keys: string[];
-  /** Event id of each key (ingestion), for 207 answers; OTLP has no per-record answers. */
-  idOf: (key: string) => string;
-  errors: EventError[];
-  /** Bodies for the records with these keys: one body, or chunks of ≤ maxBytes (undefined when one record is larger). */
-  encode(keep: ReadonlySet<string>): string;
-  chunk(keep: ReadonlySet<string>, maxBytes: number): { body: string; keys: string[] }[] | undefined;
-}
-
-const EVENT_KEY = 'event:';
 
 /**
  * Creates the relay: a fetch handler that serves Langfuse's OTLP and ingestion paths to pages, checks origin,
@@ -177,43 +163,13 @@ export function createRelay(options: RelayOptions): Relay {
       reject('bad-json');
       return answer(400, { message: 'the body is not valid JSON' }, cors);
     }
-    const records = parseRecords(wire, json);
+    const records = parseRecords(wire, json, o);
     if ('message' in records) {
       reject('invalid');
       return answer(400, { message: records.message }, cors);
     }
     if (records.errors.length > 0) reject('invalid-event', records.errors.length);
     return forward(records, upstream, o.queueFor(env), beacon, ctx, cors);
-  }
-
-  function parseRecords(wire: RelayWire, json: unknown): Records | { message: string } {
-    if (wire === 'otlp') {
-      const parsed = parseOtlp(json, o.limits);
-      if (!parsed.ok) return { message: parsed.message };
-      const request: OtlpRequest = parsed.request;
-      return {
-        wire,
-        keys: parsed.keys,
-        idOf: (k) => k,
-        errors: [],
-        encode: (keep) => JSON.stringify(filterOtlp(request, keep)),
-        chunk: (keep, max) => chunkOtlp(filterOtlp(request, keep), max),
-      };
-    }
-    const parsed = parseIngestion(json, o.allowEventTypes, o.limits);
-    if (!parsed.ok) return { message: parsed.message };
-    const pick = (keep: ReadonlySet<string>): IngestionEvent[] => {
-      const left = new Set(keep);
-      return parsed.events.filter((e) => left.delete(EVENT_KEY + e.id));
-    };
-    return {
-      wire,
-      keys: parsed.events.map((e) => EVENT_KEY + e.id),
-      idOf: (k) => k.slice(EVENT_KEY.length),
-      errors: parsed.errors,
-      encode: (keep) => encodeIngestion(pick(keep), parsed.metadata),
-      chunk: (keep, max) => chunkIngestion(pick(keep), parsed.metadata, max)?.map((c) => ({ body: c.body, keys: c.keys.map((id) => EVENT_KEY + id) })),
-    };
   }
 
   async function forward(records: Records, upstream: UpstreamOptions, queue: QueueProducer | undefined, beacon: boolean, ctx: RelayContext | undefined, cors: Record<string, string>): Promise<Response> {
@@ -281,7 +237,7 @@ export function createRelay(options: RelayOptions): Relay {
         log('a record is too large for a queue message: forwarding this request directly');
       }
       const delivery = await send(records, keep, upstream);
-      return answerDelivery(delivery, records, fresh, seen, cors);
+      return answerDelivery(delivery, records, fresh, seen, cors, o.retryAfterSeconds);
     } finally {
       free();
     }
@@ -313,34 +269,6 @@ export function createRelay(options: RelayOptions): Relay {
         report(new Error(`upstream refused ${keep.size} record(s): ${delivery.message}`));
     }
     return delivery;
-  }
-
-  function answerDelivery(d: Delivery, records: Records, fresh: string[], seen: string[], cors: Record<string, string>): Response {
-    switch (d.kind) {
-      case 'ok': {
-        if (records.wire === 'ingestion') {
-          return answer(207, { successes: [...fresh, ...seen].map((k) => ({ id: records.idOf(k), status: 201 })), errors: records.errors }, cors);
-        }
-        const isJson = (d.contentType ?? '').includes('json') && d.text.trim().startsWith('{');
-        return new Response(isJson ? d.text : JSON.stringify({ partialSuccess: {} }), { status: d.status, headers: { 'Content-Type': 'application/json', ...cors } });
-      }
-      case 'multi': {
-        const retry = d.retry.map((id) => ({ id, status: 503, message: 'the upstream asked to retry this event' }));
-        return answer(207, {
-          successes: [...d.taken, ...seen.map(records.idOf)].map((id) => ({ id, status: 201 })),
-          errors: [...records.errors, ...d.errors, ...retry],
-        }, cors);
-      }
-      case 'retry': {
-        const status = d.status === 429 ? 429 : 503;
-        const after = retryAfterSeconds(d, o.retryAfterSeconds);
-        return answer(status, { message: status === 429 ? 'the upstream is rate limiting: retry later' : 'the upstream is unavailable: retry later' }, { ...cors, 'Retry-After': String(after) });
-      }
-      case 'too-large':
-        return answer(413, { message: `the upstream refused the body as too large: ${d.message}` }, cors);
-      case 'rejected':
-        return answer(d.status, { message: d.message }, cors);
-    }
   }
 
   /** Delivers a beacon's records with retries, within `beaconRetry` (attempts and total time). */
@@ -394,8 +322,4 @@ export function createRelay(options: RelayOptions): Relay {
       while (background.size > 0) await Promise.all([...background]);
     },
   });
-}
-
-function answer(status: number, body: unknown, headers: Record<string, string>): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json', ...headers } });
 }
