@@ -32,6 +32,8 @@ export interface RelayStats {
   rejected: Partial<Record<RejectReason, number>>;
   /** Upstream attempts that failed with 408/429/5xx, a timeout or a network error. */
   upstreamFailures: number;
+  /** Forwardings answered 429 by the relay itself while the upstream's Retry-After ran (nothing sent upstream). */
+  heldBack: number;
   /** Beacon deliveries still running in the background. */
   background: number;
   /** Beacon records given up after the background retry budget (reported to onError). */
@@ -60,9 +62,11 @@ export function createRelay(options: RelayOptions): Relay {
   /** Keys being forwarded right now → settles when that forwarding is over (a resend waits instead of racing). */
   const inflight = new Map<string, Promise<void>>();
   const background = new Set<Promise<void>>();
-  const counts = { requests: 0, received: 0, forwarded: 0, duplicates: 0, queued: 0, upstreamFailures: 0, beaconGaveUp: 0 };
+  const counts = { requests: 0, received: 0, forwarded: 0, duplicates: 0, queued: 0, upstreamFailures: 0, heldBack: 0, beaconGaveUp: 0 };
   const rejected: Partial<Record<RejectReason, number>> = {};
   const reportedConfig = new Set<string>();
+  /** Epoch ms before which nothing is forwarded: the upstream answered 429 with Retry-After. */
+  let holdUntil = 0;
 
   const log = (message: string) => {
     if (o.debug) console.debug(`[outbox relay] ${message}`);
@@ -245,6 +249,12 @@ export function createRelay(options: RelayOptions): Relay {
 
   /** One upstream attempt for the records in `keep`; remembers and counts what was taken. */
   async function send(records: Records, keep: ReadonlySet<string>, upstream: UpstreamOptions): Promise<Delivery> {
+    const wait = holdUntil - o.now();
+    if (wait > 0) {
+      // The upstream asked everyone to wait (429 + Retry-After): answer from here instead of adding to its load.
+      counts.heldBack++;
+      return { kind: 'retry', status: 429, retryAfterMs: wait, message: 'holding off: the upstream asked to wait' };
+    }
     const ids = records.wire === 'ingestion' ? [...keep].map(records.idOf) : [];
     const delivery = await deliver(records.wire, records.encode(keep), ids, { upstream, fetch: o.fetch, timeoutMs: o.upstreamTimeoutMs, now: o.now });
     switch (delivery.kind) {
@@ -261,6 +271,8 @@ export function createRelay(options: RelayOptions): Relay {
       }
       case 'retry':
         counts.upstreamFailures++;
+        // Langfuse's rate limit is per organization, for both routes: hold every request until Retry-After.
+        if (delivery.status === 429 && delivery.retryAfterMs !== undefined) holdUntil = Math.max(holdUntil, o.now() + delivery.retryAfterMs);
         log(`upstream failure: ${delivery.message}`);
         if (delivery.status === 401 || delivery.status === 403) report(new Error(delivery.message));
         break;

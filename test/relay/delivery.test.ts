@@ -130,12 +130,24 @@ describe('relay under node:http', () => {
     expect(res.status).toBe(429);
     expect(res.headers.get('Retry-After')).toBe('2');
     expect(res.headers.get('Access-Control-Expose-Headers')).toContain('Retry-After');
+    expect(upstream.requests.length).toBe(1);
+    // Meanwhile the relay answers for the upstream: 429 with the time left, and nothing goes upstream —
+    // even though the upstream would take it by now.
+    upstream.mode = 'ok';
+    clock += 1500;
     const scoreRes = await post(server.url, INGESTION, ingestionBody([score('rl-1')]));
     expect(scoreRes.status).toBe(429);
+    expect(scoreRes.headers.get('Retry-After')).toBe('1');
+    const again = await post(server.url, OTLP, otlpBody(spans));
+    expect(again.status).toBe(429);
+    expect(upstream.requests.length).toBe(1);
     expect(upstream.spans.length + upstream.events.length).toBe(0);
-    upstream.mode = 'ok';
+    expect(server.relay.stats().heldBack).toBe(2);
+    clock += 500; // Retry-After is over
     expect((await post(server.url, OTLP, otlpBody(spans))).status).toBe(200);
+    expect((await post(server.url, INGESTION, ingestionBody([score('rl-1')]))).status).toBe(207);
     expect(upstream.spans).toEqual([spanKey(spans[0]!)]);
+    expect(upstream.events).toEqual(['rl-1']);
   });
 
   it('a 429 without Retry-After gets the relay default; an upstream 413 is a 413 with CORS', async () => {
@@ -143,6 +155,7 @@ describe('relay under node:http', () => {
     const res = await post(server.url, OTLP, otlpBody([span(31_001)]));
     expect(res.status).toBe(429);
     expect(res.headers.get('Retry-After')).toBe('5');
+    expect(server.relay.stats().heldBack).toBe(2); // no Retry-After from the upstream: no hold
     upstream.mode = '413';
     const big = await post(server.url, OTLP, otlpBody([span(31_002)]));
     expect(big.status).toBe(413);
