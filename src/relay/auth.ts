@@ -1,5 +1,7 @@
 /** The public key a page presented, or why it is refused: 401 (none, or unknown) or 403 (a secret key). */
-export type KeyDecision = { ok: true; publicKey: string } | { ok: false; status: 401 | 403; message: string };
+export type KeyDecision =
+  | { ok: true; publicKey: string }
+  | { ok: false; status: 401 | 403; reason: 'no-key' | 'unknown-key' | 'secret-key'; message: string };
 
 const SECRET =
   'a secret key was presented: never ship the Langfuse secret key (sk-lf-…) to a page — it gives full project access; ' +
@@ -24,18 +26,18 @@ export function checkKey(request: Request, url: URL, publicKeys: readonly string
       try {
         decoded = decodeURIComponent(escape(atob(value)));
       } catch {
-        return { ok: false, status: 401, message: 'the Authorization header is not valid Basic credentials' };
+        return { ok: false, status: 401, reason: 'no-key', message: 'the Authorization header is not valid Basic credentials' };
       }
       const colon = decoded.indexOf(':');
       const secret = colon < 0 ? '' : decoded.slice(colon + 1);
-      if (secret !== '') return { ok: false, status: 403, message: SECRET };
+      if (secret !== '') return { ok: false, status: 403, reason: 'secret-key', message: SECRET };
       key = colon < 0 ? decoded : decoded.slice(0, colon);
-    } else return { ok: false, status: 401, message: 'the Authorization header must be "Bearer <public key>"' };
+    } else return { ok: false, status: 401, reason: 'no-key', message: 'the Authorization header must be "Bearer <public key>"' };
   }
-  if (url.searchParams.has('sk') || url.searchParams.has('secretKey')) return { ok: false, status: 403, message: SECRET };
+  if (url.searchParams.has('sk') || url.searchParams.has('secretKey')) return { ok: false, status: 403, reason: 'secret-key', message: SECRET };
   key ??= url.searchParams.get('pk') ?? undefined;
-  if (key === undefined || key === '') return { ok: false, status: 401, message: 'no public key: send "Authorization: Bearer <public key>" or ?pk=' };
-  if (looksSecret(key) || secretKeys.includes(key)) return { ok: false, status: 403, message: SECRET };
-  if (!publicKeys.includes(key)) return { ok: false, status: 401, message: 'unknown public key' };
+  if (key === undefined || key === '') return { ok: false, status: 401, reason: 'no-key', message: 'no public key: send "Authorization: Bearer <public key>" or ?pk=' };
+  if (looksSecret(key) || secretKeys.includes(key)) return { ok: false, status: 403, reason: 'secret-key', message: SECRET };
+  if (!publicKeys.includes(key)) return { ok: false, status: 401, reason: 'unknown-key', message: 'unknown public key' };
   return { ok: true, publicKey: key };
 }

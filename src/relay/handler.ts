@@ -139,7 +139,7 @@ export function createRelay(options: RelayOptions): Relay {
     }
     const key = checkKey(request, url, o.publicKeys ?? [upstream.publicKey], [upstream.secretKey]);
     if (!key.ok) {
-      reject(key.status === 403 ? 'secret-key' : key.message.startsWith('unknown') ? 'unknown-key' : 'no-key');
+      reject(key.reason);
       return answer(key.status, { message: key.message }, cors);
     }
     if (limiter) {

@@ -157,6 +157,8 @@ describe('hostile input', () => {
     const r = server.relay.stats().rejected;
     expect(r['secret-key']).toBeGreaterThanOrEqual(3);
     expect(r.origin).toBe(2);
+    expect(r['unknown-key']).toBe(1);
+    expect(r['no-key']).toBe(1);
     expect(r['too-large']).toBe(3);
     expect(r['invalid-event']).toBeGreaterThanOrEqual(6);
   });
