@@ -54,6 +54,18 @@ describe('options', () => {
   });
 });
 
+describe('value size cap', () => {
+  it('with a larger maxBodyBytes, a 5 MB attribute is refused by limits.maxValueChars (400), not forwarded', async () => {
+    let calls = 0;
+    const relay = createRelay({ upstream: upstreamOpt, allowNoOrigin: true, maxBodyBytes: 8 * 1024 * 1024, fetch: async () => (calls++, new Response('{}')) });
+    const body = otlpBody([span(1, { attributes: [{ key: 'langfuse.observation.input', value: { stringValue: 'v'.repeat(5_000_000) } }] })]);
+    const res = await relay(new Request('http://relay.test/api/public/otel/v1/traces', { method: 'POST', headers: { Authorization: `Bearer ${PK}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) }));
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { message: string }).message).toMatch(/spans\[0\]\.attributes\[0\]\.value\.stringValue: is longer than 262144 characters/);
+    expect(calls).toBe(0);
+  });
+});
+
 describe('dedup window', () => {
   it('forgets after ttlMs and beyond maxIds (oldest first)', () => {
     let now = 0;
