@@ -25,6 +25,7 @@ const library = [
   { in: 'node.ts', out: 'node.js', platform: 'node' },
   { in: 'worker.ts', out: 'worker.js', platform: 'neutral' },
   { in: 'sw.ts', out: 'sw.js', platform: 'browser' },
+  { in: 'relay.ts', out: 'relay.js', platform: 'neutral' },
 ];
 /** Self-contained, minified builds that load straight into a page, a worker or a service worker. */
 const bundles = [

@@ -1,0 +1,17 @@
+/**
+ * `outbox/relay`: a fetch handler on the app's own origin that takes what pages send on Langfuse's two paths
+ * (OTLP traces, ingestion scores; JSON, gzip, `text/plain` beacons with `?pk=`), validates every record, forwards
+ * it with the secret key the relay holds, and answers with what the upstream (or a Cloudflare queue) accepted.
+ */
+export { createRelay, type Relay, type RelayStats, type RejectReason } from './relay/handler';
+export { toNodeListener, type NodeListenerOptions, type NodeRequest, type NodeResponse } from './relay/node';
+export { outboxQueueConsumer, type QueueBatch, type QueueConsumer, type QueueConsumerOptions, type QueueConsumerStats, type QueueMessage } from './relay/consumer';
+export {
+  RELAY_DEFAULTS,
+  RelayOptionsError,
+  type QueueProducer,
+  type RelayContext,
+  type RelayLimits,
+  type RelayOptions,
+  type UpstreamOptions,
+} from './relay/options';

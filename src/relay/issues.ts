@@ -1,0 +1,36 @@
+import type * as z from 'zod/mini';
+
+/** `resourceSpans[0].scopeSpans[1].spans[3].traceId` from a zod issue path. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) out += typeof key === 'number' ? `[${key}]` : out === '' ? String(key) : `.${String(key)}`;
+  return out;
+}
+
+/** The first issue as one line a developer can act on: where, what is wrong, and (briefly) what was sent. */
+export function firstIssue(issues: readonly z.core.$ZodIssue[], input: unknown, prefix = ''): string {
+  const issue = issues[0];
+  if (issue === undefined) return 'invalid';
+  const where = formatPath([...(prefix ? [prefix] : []), ...issue.path]) || 'body';
+  let value: any = input;
+  for (const key of issue.path) value = value == null ? undefined : value[key as any];
+  const shown = value === undefined ? 'nothing' : short(value);
+  return `${where}: ${issue.message} (got ${shown})`;
+}
+
+function short(value: unknown): string {
+  try {
+    const json = JSON.stringify(value);
+    if (json === undefined) return typeof value;
+    return json.length > 60 ? json.slice(0, 57) + '...' : json;
+  } catch {
+    return typeof value;
+  }
+}
+
+const encoder = new TextEncoder();
+
+/** UTF-8 bytes of a string. */
+export function byteLength(text: string): number {
+  return encoder.encode(text).byteLength;
+}
