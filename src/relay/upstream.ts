@@ -1,5 +1,6 @@
 import { bodyText, serverMessage, statusResult } from '../wire/answer';
-import { authHeaders, gzip, parseMultiStatus } from '../transport/fetch';
+import { authHeaders, gzip } from '../transport/fetch';
+import { parseMultiStatus } from '../wire/ingestion';
 import type { EventError } from './ingestion';
 import type { UpstreamOptions } from './options';
 
