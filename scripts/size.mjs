@@ -6,7 +6,8 @@
 // the durable browser queue they are not met; each budget below is the size measured when it was set, rounded up
 // to the next 0.5 KB, so any growth fails. Lower a budget whenever a change shrinks its bundle.
 // The split of the core into parts (issue 11) cost 1.6 KB gz (18.0 → 19.6 global, 13.1 → 14.7 worker): the
-// budgets were raised to that once, and the size work of issue 16 is to win it back.
+// budgets were raised to that once, and the size work of issue 16 is to win it back. The observation API, the OTLP
+// wire and score validation (Langfuse v4) then added 7.9 KB gz to the global and 7.5 KB to the Workers bundle.
 import { build } from 'esbuild';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -18,8 +19,8 @@ const KB = 1024;
 
 /** file in dist/ → { budget (bytes, min+gzip), target from the issue, how to rebuild it for --analyze }. */
 const BUDGETS = [
-  { file: 'outbox.global.js', budget: 19.5 * KB, target: 8 * KB, entry: 'src/script.ts', format: 'iife', platform: 'browser' },
-  { file: 'outbox.worker.js', budget: 14.5 * KB, target: 6 * KB, entry: 'src/worker.ts', format: 'esm', platform: 'neutral' },
+  { file: 'outbox.global.js', budget: 27.5 * KB, target: 8 * KB, entry: 'src/script.ts', format: 'iife', platform: 'browser' },
+  { file: 'outbox.worker.js', budget: 22 * KB, target: 6 * KB, entry: 'src/worker.ts', format: 'esm', platform: 'neutral' },
   { file: 'outbox-sw.js', budget: 6 * KB, target: 6 * KB, entry: 'src/outbox-sw.ts', format: 'iife', platform: 'browser' },
 ];
 

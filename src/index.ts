@@ -3,7 +3,7 @@
  * fetch, and what is left when the page hides goes out by keepalive fetch / beacon. Relative endpoints resolve
  * against the page. A secret key is refused here: anything shipped to a page is public.
  */
-import { assemble, detachChain } from './create';
+import { assemble, detachChain, tracingOf } from './create';
 import { OutboxOptionsError, type OutboxOptions } from './core/options';
 import type { Outbox } from './core/types';
 import { createDurableQueue, durableStorageOf } from './platform/durable';
@@ -11,7 +11,8 @@ import { attachUnload } from './platform/leave';
 import { attachServiceWorkerReplay } from './platform/service-worker';
 
 export type { OutboxOptions } from './core/options';
-export type { DropInfo, DropReason, Outbox, OutboxStats, TrackOptions } from './core/types';
+export type { DropInfo, DropReason, Outbox, OutboxStats, ScoreInput, TrackOptions } from './core/types';
+export type { Observation, ObservationAttributes, ObservationType, StartOptions, TraceAttributes } from './trace/types';
 export { OutboxOptionsError } from './core/options';
 /** @internal For benchmarks and tests: the IndexedDB storage behind a client (`transactions`, `size()`). */
 export { durableStorageOf } from './platform/durable';
@@ -23,6 +24,8 @@ export function createOutbox(options: OutboxOptions): Outbox {
   const teardown = detachChain();
   const { outbox, hooks } = assemble(options, {
     baseUrl,
+    otlpAuthHint:
+      'traces from a page need outbox/relay: Langfuse takes spans only with the secret key, which must never be shipped to a page; set relay (see the README)',
     platform: (o) => ({ ...durable.platform(o), onShutdown: teardown.run }),
     check(o) {
       if (o.secretKey !== undefined) {
@@ -32,10 +35,32 @@ export function createOutbox(options: OutboxOptions): Outbox {
       }
     },
   });
+  // Registered before the unload path (both capture listeners on window): observations still open when the page
+  // goes away for good become spans now, so the unload path and the spill carry them.
+  teardown.add(endOpenAtPagehide(outbox));
   teardown.add(durable.start(hooks, outbox));
   // Automatic: if an outbox service worker controls the page, ask it to replay now and on `online`.
   teardown.add(attachServiceWorkerReplay());
   // On hide/pagehide: keepalive + beacon within the 64 KiB budget; what does not fit stays stored.
   teardown.add(attachUnload(hooks, durableStorageOf(outbox)));
   return outbox;
+}
+
+/**
+ * At a `pagehide` that is not for the back/forward cache the page is gone for good: every open observation is
+ * ended now, once, with level WARNING and a statusMessage saying so. (A bfcache page may come back and end them
+ * itself; a renderer crash leaves no moment to do this.) Returns `detach()`.
+ */
+function endOpenAtPagehide(outbox: Outbox): () => void {
+  if (typeof addEventListener !== 'function') return () => {};
+  const onPageHide = (event: Event) => {
+    if ((event as PageTransitionEvent).persisted) return;
+    try {
+      tracingOf.get(outbox)?.endOpen('ended by Outbox: the page went away before end() was called');
+    } catch {
+      /* never into the page */
+    }
+  };
+  addEventListener('pagehide', onPageHide, { capture: true });
+  return () => removeEventListener('pagehide', onPageHide, { capture: true });
 }

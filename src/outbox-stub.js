@@ -1,5 +1,6 @@
 // The stub snippet (README "Script tag"), shipped minified as dist/outbox-stub.js for pages whose CSP forbids
-// inline scripts. Until dist/outbox.global.js loads, `outbox.track()` records each call with Date.now();
+// inline scripts. Until dist/outbox.global.js loads, `outbox.track()` records each call with Date.now() and
+// `outbox.score()` each score;
 // flush()/shutdown() return promises that settle once the real client has done them.
 (function (w) {
   if (w.outbox) return;
@@ -15,6 +16,9 @@
     q: q,
     track: function (t, b, o) {
       q.push(['track', t, b, o, Date.now()]);
+    },
+    score: function (s) {
+      q.push(['score', s]);
     },
     flush: later('flush'),
     shutdown: later('shutdown'),

@@ -1,20 +1,24 @@
 /**
  * `<script>` entry (dist/outbox.global.js): puts the browser API on `window.Outbox` and, when the tag carries
- * `data-endpoint`, creates `window.outbox` from its data attributes, replaying the calls the stub snippet
+ * `data-base-url`, `data-relay` or `data-endpoint`, creates `window.outbox` from its data attributes, replaying the calls the stub snippet
  * (dist/outbox-stub.js, README "Script tag") queued before this file loaded, in order and with their original
  * timestamps.
  */
 import { createOutbox, OutboxOptionsError } from './index';
-import type { Outbox, TrackOptions } from './core/types';
+import type { Outbox, ScoreInput, TrackOptions } from './core/types';
 
 /** What the stub snippet leaves on `window.outbox` until this file replaces it. */
 interface Stub {
-  /** Queued calls: ['track', type, body, opts, epochMs] | ['flush' | 'shutdown', resolve]. */
+  /** Queued calls: ['track', type, body, opts, epochMs] | ['score', score] | ['flush' | 'shutdown', resolve]. */
   q: unknown[][];
 }
 
 /** The options a tag may set, as `data-*` attributes (`data-public-key` → publicKey); numbers are parsed. */
 const TAG_OPTIONS = [
+  'baseUrl',
+  'relay',
+  'environment',
+  'release',
   'endpoint',
   'publicKey',
   'flushAt',
@@ -50,6 +54,8 @@ export function replay(stub: Stub | undefined, outbox: Outbox): void {
     if (method === 'track') {
       const [type, body, opts, at] = args as [string, unknown, TrackOptions | undefined, number];
       outbox.track(type, body, { ...opts, timestamp: opts?.timestamp ?? at });
+    } else if (method === 'score') {
+      outbox.score(args[0] as ScoreInput);
     } else if (method === 'flush' || method === 'shutdown') {
       const resolve = args[0];
       void outbox[method]().then(() => typeof resolve === 'function' && resolve());
@@ -63,7 +69,7 @@ w.Outbox = { createOutbox, OutboxOptionsError };
 
 // currentScript is set while a classic script runs, async and defer included; null only for module scripts.
 const tag = document.currentScript as HTMLScriptElement | null;
-if (tag?.dataset.endpoint !== undefined) {
+if (tag && (tag.dataset.endpoint ?? tag.dataset.baseUrl ?? tag.dataset.relay) !== undefined) {
   try {
     const outbox = createOutbox(optionsFromTag(tag) as never);
     const stub = w.outbox as Stub | undefined;

@@ -49,18 +49,18 @@ export function nextBatch(core: Core, now: number): Batch | undefined {
   const formed = nextFormed(core, now);
   if (formed) return formed;
   const { options } = core;
-  let best: { wire: WireName; queue: EventQueue; count: number; head: Queued } | undefined;
+  let best: { wire: WireName; queue: EventQueue; count: number; head: Queued; due: 'count' | 'bytes' | false } | undefined;
   for (const [name, queue] of core.queues) {
     while (queue.size > 0 && now - queue.peek()!.ts > options.maxEventAgeMs) expireFrom(core, queue.take(1) as StoredEvent[], now);
     const wire = core.wires[name];
     if (!wire || queue.size === 0) continue;
     const cut = cutBatch(queue, { maxEvents: options.maxBatchEvents, maxChars: batchRoom(core, wire), flushAt: options.flushAt });
     const head = queue.peek()!;
-    if (cut.count === 0 || (!cut.full && head.seq > core.flushTarget)) continue;
-    if (!best || head.seq < best.head.seq) best = { wire: name, queue, count: cut.count, head };
+    if (cut.count === 0 || (!cut.due && head.seq > core.flushTarget)) continue;
+    if (!best || head.seq < best.head.seq) best = { wire: name, queue, count: cut.count, head, due: cut.due };
   }
   if (!best) return undefined;
-  if (best.head.seq > core.flushTarget) core.report.lastFlushReason = best.count >= Math.min(options.flushAt, options.maxBatchEvents) ? 'count' : 'bytes';
+  if (best.head.seq > core.flushTarget && best.due) core.report.lastFlushReason = best.due;
   const events = best.queue.take(best.count) as (StoredEvent & { seq: number })[];
   return { batchId: core.uuid(), wire: best.wire, events, minSeq: events[0]!.seq, attempts: 0 };
 }

@@ -24,7 +24,7 @@ test('the built ESM bundle batches events from a real page to the collector', as
   await page.goto(`${collector.url}/fixtures/blank.html`);
   const result = await page.evaluate(async (bundle) => {
     const { createOutbox } = await import(bundle);
-    const outbox = createOutbox({ endpoint: '/api/public/ingestion', publicKey: 'pk-page', flushAt: 10, flushInterval: 60 });
+    const outbox = createOutbox({ endpoint: '/api/public/ingestion', publicKey: 'pk-page', flushAt: 10, maxBatchEvents: 10, flushInterval: 60 });
     for (let i = 0; i < 25; i++) outbox.track('click', { i });
     await outbox.flush();
     return outbox.stats();
