@@ -20,7 +20,7 @@ const KB = 1024;
 /** file in dist/ → { budget (bytes, min+gzip), target from the issue, how to rebuild it for --analyze }. */
 const BUDGETS = [
   { file: 'outbox.global.js', budget: 27.5 * KB, target: 8 * KB, entry: 'src/script.ts', format: 'iife', platform: 'browser' },
-  { file: 'outbox.worker.js', budget: 22 * KB, target: 6 * KB, entry: 'src/worker.ts', format: 'esm', platform: 'neutral' },
+  { file: 'outbox.worker.js', budget: 26 * KB, target: 6 * KB, entry: 'src/worker.ts', format: 'esm', platform: 'neutral' },
   { file: 'outbox-sw.js', budget: 6 * KB, target: 6 * KB, entry: 'src/outbox-sw.ts', format: 'iife', platform: 'browser' },
 ];
 

@@ -5,9 +5,15 @@
  */
 import * as z from 'zod/mini';
 import { assemble } from './create';
-import { OutboxOptionsError, type OutboxOptions } from './core/options';
-import type { Clock, Outbox } from './core/types';
+import { OutboxOptionsError, type OutboxOptions, type ResolvedOptions } from './core/options';
+import type { Clock, Outbox, Transport } from './core/types';
 import { createFetchTransport } from './transport/fetch';
+import { withQueueHandoff } from './transport/queue-handoff';
+import { callHost } from './core/errors';
+import type { QueueProducer } from './relay/options';
+import { QUEUE_LIMITS } from './relay/queue';
+
+export { outboxQueueConsumer, type QueueConsumer, type QueueConsumerOptions } from './relay/consumer';
 
 export type { OutboxOptions } from './core/options';
 export type { DropInfo, DropReason, Outbox, OutboxStats, TrackOptions } from './core/types';
@@ -24,6 +30,12 @@ export type WorkerOutboxOptions = Partial<OutboxOptions> & {
   env?: object;
   /** The invocation's ExecutionContext: every send is handed to `ctx.waitUntil`. */
   ctx?: WaitUntilContext;
+  /**
+   * A Cloudflare Queues producer binding (`env.OUTBOX_QUEUE`): what cannot be delivered inside the waitUntil budget
+   * goes to the queue instead of being dropped, and `outboxQueueConsumer` (this Worker's `queue` handler) delivers
+   * it later. Batches are then cut at 120 000 bytes (a queue message is at most 128 KB).
+   */
+  queue?: QueueProducer;
 };
 
 /**
@@ -58,7 +70,20 @@ const extraShape = {
       error: 'must be the ExecutionContext (an object with waitUntil)',
     }),
   ),
+  queue: z.optional(
+    z.custom<QueueProducer>((v) => typeof (v as QueueProducer | null)?.sendBatch === 'function', {
+      error: 'must be a Cloudflare Queues producer binding (an object with send and sendBatch)',
+    }),
+  ),
 };
+
+/** The transport, backed by the queue when one is configured (batches then fit one queue message). */
+function queueBacked(o: ResolvedOptions & { queue?: QueueProducer }, transport: Transport): Transport {
+  if (!o.queue) return transport;
+  o.maxBatchBytes = Math.min(o.maxBatchBytes, QUEUE_LIMITS.messageBytes);
+  o.maxEventBytes = Math.min(o.maxEventBytes, o.maxBatchBytes - 1024);
+  return withQueueHandoff(transport, o.queue, (error) => callHost(o.onError, error));
+}
 
 /** A Workers client plus the hook withOutbox uses to start the waitUntil budget. */
 function build(input: WorkerOutboxOptions, autoFlush: boolean): { outbox: Outbox; startBudget: () => void } {
@@ -104,11 +129,11 @@ function build(input: WorkerOutboxOptions, autoFlush: boolean): { outbox: Outbox
         // Without a wrapper nobody tells us when the invocation ends: send what a task queued at the end of that
         // task, inside waitUntil, so no record waits for a timer the platform would not keep.
         onQueued: autoFlush ? sendSoon : undefined,
-        transport: createFetchTransport({
+        transport: queueBacked(o, createFetchTransport({
           timeoutMs: Math.min(o.requestTimeoutMs, budgetMs),
           compression: o.compression,
           fetch: budgetFetch,
-        }),
+        })),
       };
     },
   });
