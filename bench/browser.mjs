@@ -5,7 +5,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { summarize } from './stats.mjs';
 
 /** A body of exactly `bytes` bytes of JSON, with varied (not trivially compressible) text, deterministic per i. */
-function payloadSource() {
+export function payloadSource() {
   return function payload(i, bytes = 100) {
     let seed = (i * 2654435761) >>> 0;
     const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ';
@@ -25,7 +25,7 @@ function payloadSource() {
  * The renderer main thread's time so far, in ms: `cpu` is its CPU time (CDP Performance.ThreadTime, robust to
  * other processes competing for the cores), `task` the wall time spent inside tasks (TaskDuration).
  */
-async function mainThread(cdp) {
+export async function mainThread(cdp) {
   const { metrics } = await cdp.send('Performance.getMetrics');
   const get = (name) => metrics.find((m) => m.name === name).value * 1000;
   return { cpu: get('ThreadTime'), task: get('TaskDuration') };
@@ -35,7 +35,7 @@ async function mainThread(cdp) {
  * Opens the bench page with the bundle loaded as `window.__ob` and the payload helper as `window.__payload`.
  * @returns {Promise<{ page: import('@playwright/test').Page, cdp: any, errors: string[] }>}
  */
-async function openPage(browser, collector) {
+export async function openPage(browser, collector) {
   const context = await browser.newContext();
   const page = await context.newPage();
   const errors = [];

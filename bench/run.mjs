@@ -1,7 +1,8 @@
 // `npm run bench`: measures Outbox as its users feel it and prints a table; writes bench/results/<time>.json
 // (git-ignored) and bench/results/latest.json. Not a test: nothing here passes or fails on timing.
 // Environment: CHROMIUM_PATH (default /usr/bin/chromium), BENCH_RUNS (default 5), BENCH_ONLY=track,sustained,
-// wire,naive,sizes,workerd (default all), BENCH_SUSTAINED (events per sustained run, default 100 000).
+// wire,naive,burst,observations,unload,memory,relay,sizes,workerd (default all), BENCH_SUSTAINED (events per
+// sustained run, default 100 000).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import { chromium } from '@playwright/test';
 import { startCollector } from '../demo/collector/server.mjs';
 import { CHROMIUM_ARGS } from '../scripts/chromium.mjs';
 import { measureTrackCost, measureSustained, measureWire, measureNaive } from './browser.mjs';
+import { measureBurst } from './burst.mjs';
 import { bundleSizes } from './sizes.mjs';
 import { measureWorkerd } from './workerd.mjs';
 import { fmt } from './stats.mjs';
@@ -17,7 +19,8 @@ import { fmt } from './stats.mjs';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
 const runs = Number(process.env.BENCH_RUNS ?? 5);
-const only = new Set((process.env.BENCH_ONLY ?? 'track,sustained,wire,naive,sizes,workerd').split(','));
+const PARTS = 'track,sustained,wire,naive,burst,observations,unload,memory,relay,sizes,workerd';
+const only = new Set((process.env.BENCH_ONLY ?? PARTS).split(','));
 
 /** The test suite's Chromium flags, plus precise memory info. */
 const chromiumLaunch = {
@@ -80,6 +83,11 @@ try {
     results.naive = await measureNaive(browser, collector, { runs });
     savePartial();
   }
+  if (only.has('burst')) {
+    log('burst: 10 000 events in chunks of 250, Outbox (IndexedDB, defaults) and the naive batcher…');
+    results.burst = await measureBurst(browser, collector, { runs });
+    savePartial();
+  }
   if (only.has('sizes')) results.sizes = await bundleSizes(dist);
   if (only.has('workerd')) {
     log('workerd: withOutbox vs a plain worker…');
@@ -136,6 +144,24 @@ if (results.wire) {
     row(`  bytes/event on the wire (JSON ${w.jsonBytesPerEvent.toFixed(1)}, gzip -9 ${w.gzip9BytesPerEvent.toFixed(1)})`, w.bytesPerEvent.toFixed(1));
     row(`  ratio to gzip -9 of the same JSON`, `${w.ratioToGzip9.toFixed(3)}×`, mode === 'gzip' ? '≤ 1.15×' : '');
   }
+}
+if (results.burst) {
+  const b = results.burst;
+  const idbNote = b.indexedDbActive ? 'IndexedDB' : 'IndexedDB NOT active: memory';
+  for (const [name, x, goals] of [[`Outbox (${idbNote}, flushAt 15, maxBatchEvents 500)`, b.outbox, true], ['naive batcher (50 events / 1 s, no storage)', b.naive, false]]) {
+    row(`burst 10 000 in chunks of 250, ${name}: blocking µs/event`, fmt(x.blockingUsPerEvent), goals ? '≤ 5' : '');
+    row(`  of which the track() loops alone, µs/event`, fmt(x.syncUsPerEvent));
+    row(`  worst chunk (250 calls + microtasks), ms`, fmt(x.worstChunkMs));
+    row(`  main-thread until delivered (CDP TaskDuration), µs/event`, fmt(x.mainThreadTaskUsPerEvent), goals ? '≤ 20' : '');
+    row(`  main-thread CPU until delivered (CDP ThreadTime), µs/event`, fmt(x.mainThreadCpuUsPerEvent));
+    row(`  requests per 10 000 events`, fmt(x.requests, 0));
+    row(`  delivered (collector) / time until all acked, ms`, `${fmt(x.delivered, 0)} / ${fmt(x.deliveredMs, 0)}`, '10000');
+  }
+  row(`burst ratio Outbox/naive: blocking · main-thread (TaskDuration) · requests`, [
+    b.outbox.blockingUsPerEvent.median / b.naive.blockingUsPerEvent.median,
+    b.outbox.mainThreadTaskUsPerEvent.median / b.naive.mainThreadTaskUsPerEvent.median,
+    b.outbox.requests.median / b.naive.requests.median,
+  ].map((v) => `${v.toFixed(2)}×`).join(' · '));
 }
 if (naive) {
   row(`naive fetch-per-event: sync µs/event`, fmt(naive.syncUsPerEvent));
