@@ -12,6 +12,7 @@ import { startCollector } from '../demo/collector/server.mjs';
 import { CHROMIUM_ARGS } from '../scripts/chromium.mjs';
 import { measureTrackCost, measureSustained, measureWire, measureNaive } from './browser.mjs';
 import { measureBurst } from './burst.mjs';
+import { measureObservations } from './observations.mjs';
 import { bundleSizes } from './sizes.mjs';
 import { measureWorkerd } from './workerd.mjs';
 import { fmt } from './stats.mjs';
@@ -42,6 +43,12 @@ const collector = await startCollector({
     { prefix: '/bench/', dir: path.join(root, 'bench') },
   ],
 });
+// Spans go to the OTLP route, which the v4 collector answers as Langfuse v4 does (Basic pk:sk only).
+const staticDirs = [
+  { prefix: '/dist/', dir: dist },
+  { prefix: '/bench/', dir: path.join(root, 'bench') },
+];
+const collectorV4 = only.has('observations') || only.has('relay') ? await startCollector({ langfuse: 'v4', staticDirs }) : null;
 const browser = await chromium.launch({ headless: true, ...chromiumLaunch });
 const results = {
   date: new Date().toISOString(),
@@ -88,6 +95,11 @@ try {
     results.burst = await measureBurst(browser, collector, { runs });
     savePartial();
   }
+  if (only.has('observations')) {
+    log('observations: page (Outbox via relay, OpenTelemetry web) and Node (Outbox, @langfuse/tracing + LangfuseSpanProcessor)…');
+    results.observations = await measureObservations(browser, collectorV4, { benchDir: path.join(root, 'bench'), dist, runs });
+    savePartial();
+  }
   if (only.has('sizes')) results.sizes = await bundleSizes(dist);
   if (only.has('workerd')) {
     log('workerd: withOutbox vs a plain worker…');
@@ -100,6 +112,7 @@ try {
 } finally {
   await browser.close();
   await collector.close();
+  await collectorV4?.close();
 }
 results.durationS = (Date.now() - started) / 1000;
 results.machine.loadAvgAtEnd = os.loadavg();
@@ -162,6 +175,32 @@ if (results.burst) {
     b.outbox.mainThreadTaskUsPerEvent.median / b.naive.mainThreadTaskUsPerEvent.median,
     b.outbox.requests.median / b.naive.requests.median,
   ].map((v) => `${v.toFixed(2)}×`).join(' · '));
+}
+if (results.observations) {
+  const o = results.observations;
+  const bytes = (x) => `${fmt(x.bytesPerSpan, 0)}${x.encodings ? ` (${x.encodings.map((e) => e ?? 'identity').join(', ')})` : ''}`;
+  for (const [key, label] of [['page-outbox', 'page, Outbox (IndexedDB, via relay)'], ['page-otel-web', 'page, @opentelemetry/sdk-trace-web']]) {
+    const x = o[key];
+    if (!x) continue;
+    row(`observation (start+update+end) ${label}: blocking µs`, fmt(x.blockingUsPerObservation));
+    row(`  main-thread until stored (TaskDuration / ThreadTime), µs`, `${fmt(x.mainThreadTaskUsPerObservation)} / ${fmt(x.mainThreadCpuUsPerObservation)}`);
+    row(`  bytes/span at the collector, requests per ${o.observations}, stored`, `${bytes(x)}, ${fmt(x.requests, 0)}, ${fmt(x.stored, 0)}`);
+    if (x.pageToRelayBytesPerSpan) row(`  bytes/span page → relay`, fmt(x.pageToRelayBytesPerSpan, 0));
+  }
+  for (const [key, label] of [['node-outbox', 'Node, Outbox dist/node.js'], ['node-langfuse', 'Node, @langfuse/tracing + LangfuseSpanProcessor']]) {
+    const x = o[key];
+    if (!x) continue;
+    if (x.error) {
+      row(`observation ${label}`, `failed: ${x.error.split('\n')[0]}`);
+      continue;
+    }
+    row(`observation (start+update+end) ${label}: blocking µs (wall / process CPU)`, `${fmt(x.blockingUsPerObservation)} / ${fmt(x.blockingCpuUsPerObservation)}`);
+    row(`  process CPU until stored, µs`, fmt(x.cpuUsPerObservation));
+    row(`  bytes/span at the collector, requests per ${o.observations}, stored`, `${bytes(x)}, ${fmt(x.requests, 0)}, ${fmt(x.stored, 0)}`);
+  }
+  const ratio = (a, b, k) => (o[a]?.[k] && o[b]?.[k] ? `${(o[a][k].median / o[b][k].median).toFixed(2)}×` : 'n/a');
+  row('observation ratio page Outbox/OTel web: blocking · main-thread CPU · bytes/span', [ratio('page-outbox', 'page-otel-web', 'blockingUsPerObservation'), ratio('page-outbox', 'page-otel-web', 'mainThreadCpuUsPerObservation'), ratio('page-outbox', 'page-otel-web', 'bytesPerSpan')].join(' · '));
+  row('observation ratio Node Outbox/Langfuse: blocking · CPU · bytes/span', [ratio('node-outbox', 'node-langfuse', 'blockingUsPerObservation'), ratio('node-outbox', 'node-langfuse', 'cpuUsPerObservation'), ratio('node-outbox', 'node-langfuse', 'bytesPerSpan')].join(' · '));
 }
 if (naive) {
   row(`naive fetch-per-event: sync µs/event`, fmt(naive.syncUsPerEvent));
