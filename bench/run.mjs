@@ -13,6 +13,8 @@ import { CHROMIUM_ARGS } from '../scripts/chromium.mjs';
 import { measureTrackCost, measureSustained, measureWire, measureNaive } from './browser.mjs';
 import { measureBurst } from './burst.mjs';
 import { measureObservations } from './observations.mjs';
+import { measureUnload } from './unload.mjs';
+import { measureMemory } from './memory.mjs';
 import { bundleSizes } from './sizes.mjs';
 import { measureWorkerd } from './workerd.mjs';
 import { fmt } from './stats.mjs';
@@ -98,6 +100,16 @@ try {
   if (only.has('observations')) {
     log('observations: page (Outbox via relay, OpenTelemetry web) and Node (Outbox, @langfuse/tracing + LangfuseSpanProcessor)…');
     results.observations = await measureObservations(browser, collectorV4, { benchDir: path.join(root, 'bench'), dist, runs });
+    savePartial();
+  }
+  if (only.has('unload')) {
+    log('unload: the pagehide path with 2 000 queued events…');
+    results.unload = await measureUnload(browser, collector, { runs });
+    savePartial();
+  }
+  if (only.has('memory')) {
+    log('memory: JS heap after GC, 10 000 queued and drained, 10 bursts…');
+    results.memory = await measureMemory(browser, collector);
     savePartial();
   }
   if (only.has('sizes')) results.sizes = await bundleSizes(dist);
@@ -201,6 +213,19 @@ if (results.observations) {
   const ratio = (a, b, k) => (o[a]?.[k] && o[b]?.[k] ? `${(o[a][k].median / o[b][k].median).toFixed(2)}×` : 'n/a');
   row('observation ratio page Outbox/OTel web: blocking · main-thread CPU · bytes/span', [ratio('page-outbox', 'page-otel-web', 'blockingUsPerObservation'), ratio('page-outbox', 'page-otel-web', 'mainThreadCpuUsPerObservation'), ratio('page-outbox', 'page-otel-web', 'bytesPerSpan')].join(' · '));
   row('observation ratio Node Outbox/Langfuse: blocking · CPU · bytes/span', [ratio('node-outbox', 'node-langfuse', 'blockingUsPerObservation'), ratio('node-outbox', 'node-langfuse', 'cpuUsPerObservation'), ratio('node-outbox', 'node-langfuse', 'bytesPerSpan')].join(' · '));
+}
+if (results.unload) {
+  const u = results.unload;
+  row(`unload: pagehide listener with ${u.queued} queued (${u.indexedDbActive ? 'IndexedDB' : 'memory'}, cold), ms`, fmt(u.handlerMs), 'short');
+  row(`  until the next macrotask, ms`, fmt(u.untilNextTaskMs));
+  row(`  queued at pagehide / requests (client, collector) / stored within 5 s`, `${fmt(u.queuedBefore, 0)} / ${fmt(u.requests, 0)}, ${fmt(u.collectorRequests, 0)} / ${fmt(u.deliveredWithin5s, 0)}`);
+}
+if (results.memory) {
+  const m = results.memory;
+  row(`JS heap after GC (${m.indexedDbActive ? 'IndexedDB' : 'memory'}): baseline, MB`, m.baselineMB.toFixed(2));
+  row(`  with ${m.events} tracked behind a slow collector (held: ${fmt(m.queuedHeld, 0)}), ${m.bursts} bursts, MB`, fmt(m.queuedMB));
+  row(`  after they drained, MB`, fmt(m.drainedMB));
+  row(`  drained heap growth, burst 1 → ${m.bursts}, MB`, m.drainedGrowthMB.toFixed(2), '≈ 0');
 }
 if (naive) {
   row(`naive fetch-per-event: sync µs/event`, fmt(naive.syncUsPerEvent));
