@@ -15,6 +15,7 @@ import { measureBurst } from './burst.mjs';
 import { measureObservations } from './observations.mjs';
 import { measureUnload } from './unload.mjs';
 import { measureMemory } from './memory.mjs';
+import { measureRelay } from './relay.mjs';
 import { bundleSizes } from './sizes.mjs';
 import { measureWorkerd } from './workerd.mjs';
 import { fmt } from './stats.mjs';
@@ -50,7 +51,7 @@ const staticDirs = [
   { prefix: '/dist/', dir: dist },
   { prefix: '/bench/', dir: path.join(root, 'bench') },
 ];
-const collectorV4 = only.has('observations') || only.has('relay') ? await startCollector({ langfuse: 'v4', staticDirs }) : null;
+const collectorV4 = only.has('observations') ? await startCollector({ langfuse: 'v4', staticDirs }) : null;
 const browser = await chromium.launch({ headless: true, ...chromiumLaunch });
 const results = {
   date: new Date().toISOString(),
@@ -110,6 +111,11 @@ try {
   if (only.has('memory')) {
     log('memory: JS heap after GC, 10 000 queued and drained, 10 bursts…');
     results.memory = await measureMemory(browser, collector);
+    savePartial();
+  }
+  if (only.has('relay')) {
+    log('relay overhead: requests of 20 spans, concurrency 16: direct, plain proxy, Outbox relay…');
+    results.relay = await measureRelay({ benchDir: path.join(root, 'bench'), runs });
     savePartial();
   }
   if (only.has('sizes')) results.sizes = await bundleSizes(dist);
@@ -226,6 +232,16 @@ if (results.memory) {
   row(`  with ${m.events} tracked behind a slow collector (held: ${fmt(m.queuedHeld, 0)}), ${m.bursts} bursts, MB`, fmt(m.queuedMB));
   row(`  after they drained, MB`, fmt(m.drainedMB));
   row(`  drained heap growth, burst 1 → ${m.bursts}, MB`, m.drainedGrowthMB.toFixed(2), '≈ 0');
+}
+if (results.relay) {
+  const x = results.relay;
+  row(`relay overhead, ${x.requests} requests × ${x.records} spans, concurrency ${x.concurrency}: collector direct p50 / p99, ms`, `${fmt(x.direct.p50Ms)} / ${fmt(x.direct.p99Ms)}`);
+  row(`  direct: spans stored/s`, fmt(x.direct.recordsPerS, 0));
+  for (const [name, label] of [['plain', 'plain node:http proxy'], ['relay', 'Outbox relay (toNodeListener)']]) {
+    row(`  ${label}: added p50 / p99, ms`, `${fmt(x[name].addedP50Ms)} / ${fmt(x[name].addedP99Ms)}`);
+    row(`  ${label}: spans stored/s (stored per run)`, `${fmt(x[name].recordsPerS, 0)} (${fmt(x[name].stored, 0)})`);
+  }
+  row(`  ratio relay/plain: p50 · spans/s`, `${(x.relay.p50Ms.median / x.plain.p50Ms.median).toFixed(2)}× · ${(x.relay.recordsPerS.median / x.plain.recordsPerS.median).toFixed(2)}×`);
 }
 if (naive) {
   row(`naive fetch-per-event: sync µs/event`, fmt(naive.syncUsPerEvent));
