@@ -142,7 +142,7 @@ export async function measureTrackCost(browser, collector, { storage, flushAt, n
  * maxQueueEvents. `paced` producers track only what fits under the bound (stats()-driven backpressure); blind
  * producers track regardless and the overflow is dropped 'queue-full' (counted, reported).
  */
-export async function measureSustained(browser, collector, { storage, total = Number(process.env.BENCH_SUSTAINED ?? 100_000), chunk = 1000, paced, runs = 5 }) {
+export async function measureSustained(browser, collector, { storage, total = Number(process.env.BENCH_SUSTAINED ?? 30_000), chunk = 1000, paced, runs = 5 }) {
   const { page, errors, context } = await openPage(browser, collector);
   try {
     const mode = await createClient(page, { storage });

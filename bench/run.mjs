@@ -2,7 +2,8 @@
 // (git-ignored) and bench/results/latest.json. Not a test: nothing here passes or fails on timing.
 // Environment: CHROMIUM_PATH (default /usr/bin/chromium), BENCH_RUNS (default 5), BENCH_ONLY=track,sustained,
 // wire,naive,burst,observations,unload,memory,relay,sizes,workerd (default all), BENCH_SUSTAINED (events per
-// sustained run, default 100 000).
+// sustained run, default 30 000: three times the queue bound, and a full run stays near 10 minutes on 2 cores),
+// BENCH_RELAY_REQUESTS (requests per relay run, default 500).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,7 +17,7 @@ import { measureObservations } from './observations.mjs';
 import { measureUnload } from './unload.mjs';
 import { measureMemory } from './memory.mjs';
 import { measureRelay } from './relay.mjs';
-import { bundleSizes } from './sizes.mjs';
+import { bundleSizes, zodExternalSizes } from './sizes.mjs';
 import { measureWorkerd } from './workerd.mjs';
 import { fmt } from './stats.mjs';
 
@@ -78,7 +79,7 @@ try {
     results.sustained = [];
     const storage = idbActive ? 'indexeddb' : 'memory';
     for (const paced of [true, false]) {
-      log(`sustained 100 000 events, ${paced ? 'paced' : 'blind'} producer, storage '${storage}'…`);
+      log(`sustained ${process.env.BENCH_SUSTAINED ?? 30_000} events, ${paced ? 'paced' : 'blind'} producer, storage '${storage}'…`);
       results.sustained.push(await measureSustained(browser, collector, { storage, paced, runs }));
       savePartial();
     }
@@ -118,7 +119,10 @@ try {
     results.relay = await measureRelay({ benchDir: path.join(root, 'bench'), runs });
     savePartial();
   }
-  if (only.has('sizes')) results.sizes = await bundleSizes(dist);
+  if (only.has('sizes')) {
+    results.sizes = await bundleSizes(dist);
+    results.sizesZodExternal = await zodExternalSizes(root);
+  }
   if (only.has('workerd')) {
     log('workerd: withOutbox vs a plain worker…');
     collector.reset();
@@ -250,7 +254,10 @@ if (naive) {
   row(`naive: bytes/event`, naive.bytesPerEvent.toFixed(1));
 }
 for (const [k, v] of Object.entries(results.ratiosToNaive ?? {})) if (v !== undefined) row(`ratio outbox/naive: ${k}`, `${v.toFixed(3)}×`);
-for (const s of results.sizes ?? []) row(`size ${s.file}`, `${s.minGzipBytes} B min+gz (${s.minBytes} B min)`);
+for (const s of results.sizes ?? []) row(`size ${s.file}`, `${s.minGzipBytes} B min+gz (${s.minBytes} B min)${s.budgetBytes && s.minGzipBytes > s.budgetBytes ? `, OVER budget by ${s.minGzipBytes - s.budgetBytes} B` : ''}`, s.budgetBytes ? `≤ ${s.budgetBytes} B (scripts/size.mjs)` : '');
+for (const s of results.sizesZodExternal ?? []) {
+  row(`size of ${s.as} bundled by an app, min+gz: everything / zod external`, `${s.all.minGzipBytes} B / ${s.zodExternal.minGzipBytes} B (zod: ${s.zodMinGzipBytes} B)`);
+}
 if (results.workerd?.error) row('workerd withOutbox latency', `failed: ${results.workerd.error.split('\n')[0]}`);
 else if (results.workerd?.missing) row('workerd withOutbox latency', `missing: ${results.workerd.missing}`);
 else if (results.workerd) {
