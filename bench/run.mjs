@@ -228,6 +228,7 @@ if (results.unload) {
   const u = results.unload;
   row(`unload: pagehide listener with ${u.queued} queued (${u.indexedDbActive ? 'IndexedDB' : 'memory'}, cold), ms`, fmt(u.handlerMs), 'short');
   row(`  until the next macrotask, ms`, fmt(u.untilNextTaskMs));
+  row(`  main-thread CPU of the dispatch (CDP ThreadTime), ms`, fmt(u.mainThreadCpuMs));
   row(`  queued at pagehide / requests (client, collector) / stored within 5 s`, `${fmt(u.queuedBefore, 0)} / ${fmt(u.requests, 0)}, ${fmt(u.collectorRequests, 0)} / ${fmt(u.deliveredWithin5s, 0)}`);
 }
 if (results.memory) {
