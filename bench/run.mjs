@@ -1,7 +1,9 @@
 // `npm run bench`: measures Outbox as its users feel it and prints a table; writes bench/results/<time>.json
 // (git-ignored) and bench/results/latest.json. Not a test: nothing here passes or fails on timing.
 // Environment: CHROMIUM_PATH (default /usr/bin/chromium), BENCH_RUNS (default 5), BENCH_ONLY=track,sustained,
-// wire,naive,sizes,workerd (default all), BENCH_SUSTAINED (events per sustained run, default 100 000).
+// wire,naive,burst,observations,unload,memory,relay,sizes,workerd (default all), BENCH_SUSTAINED (events per
+// sustained run, default 30 000: three times the queue bound, and a full run stays near 10 minutes on 2 cores),
+// BENCH_RELAY_REQUESTS (requests per relay run, default 500).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,14 +12,20 @@ import { chromium } from '@playwright/test';
 import { startCollector } from '../demo/collector/server.mjs';
 import { CHROMIUM_ARGS } from '../scripts/chromium.mjs';
 import { measureTrackCost, measureSustained, measureWire, measureNaive } from './browser.mjs';
-import { bundleSizes } from './sizes.mjs';
+import { measureBurst } from './burst.mjs';
+import { measureObservations } from './observations.mjs';
+import { measureUnload } from './unload.mjs';
+import { measureMemory } from './memory.mjs';
+import { measureRelay } from './relay.mjs';
+import { bundleSizes, zodExternalSizes } from './sizes.mjs';
 import { measureWorkerd } from './workerd.mjs';
 import { fmt } from './stats.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
 const runs = Number(process.env.BENCH_RUNS ?? 5);
-const only = new Set((process.env.BENCH_ONLY ?? 'track,sustained,wire,naive,sizes,workerd').split(','));
+const PARTS = 'track,sustained,wire,naive,burst,observations,unload,memory,relay,sizes,workerd';
+const only = new Set((process.env.BENCH_ONLY ?? PARTS).split(','));
 
 /** The test suite's Chromium flags, plus precise memory info. */
 const chromiumLaunch = {
@@ -39,6 +47,12 @@ const collector = await startCollector({
     { prefix: '/bench/', dir: path.join(root, 'bench') },
   ],
 });
+// Spans go to the OTLP route, which the v4 collector answers as Langfuse v4 does (Basic pk:sk only).
+const staticDirs = [
+  { prefix: '/dist/', dir: dist },
+  { prefix: '/bench/', dir: path.join(root, 'bench') },
+];
+const collectorV4 = only.has('observations') ? await startCollector({ langfuse: 'v4', staticDirs }) : null;
 const browser = await chromium.launch({ headless: true, ...chromiumLaunch });
 const results = {
   date: new Date().toISOString(),
@@ -65,7 +79,7 @@ try {
     results.sustained = [];
     const storage = idbActive ? 'indexeddb' : 'memory';
     for (const paced of [true, false]) {
-      log(`sustained 100 000 events, ${paced ? 'paced' : 'blind'} producer, storage '${storage}'…`);
+      log(`sustained ${process.env.BENCH_SUSTAINED ?? 30_000} events, ${paced ? 'paced' : 'blind'} producer, storage '${storage}'…`);
       results.sustained.push(await measureSustained(browser, collector, { storage, paced, runs }));
       savePartial();
     }
@@ -80,7 +94,35 @@ try {
     results.naive = await measureNaive(browser, collector, { runs });
     savePartial();
   }
-  if (only.has('sizes')) results.sizes = await bundleSizes(dist);
+  if (only.has('burst')) {
+    log('burst: 10 000 events in chunks of 250, Outbox (IndexedDB, defaults) and the naive batcher…');
+    results.burst = await measureBurst(browser, collector, { runs });
+    savePartial();
+  }
+  if (only.has('observations')) {
+    log('observations: page (Outbox via relay, OpenTelemetry web) and Node (Outbox, @langfuse/tracing + LangfuseSpanProcessor)…');
+    results.observations = await measureObservations(browser, collectorV4, { benchDir: path.join(root, 'bench'), dist, runs });
+    savePartial();
+  }
+  if (only.has('unload')) {
+    log('unload: the pagehide path with 2 000 queued events…');
+    results.unload = await measureUnload(browser, collector, { runs });
+    savePartial();
+  }
+  if (only.has('memory')) {
+    log('memory: JS heap after GC, 10 000 queued and drained, 10 bursts…');
+    results.memory = await measureMemory(browser, collector);
+    savePartial();
+  }
+  if (only.has('relay')) {
+    log('relay overhead: requests of 20 spans, concurrency 16: direct, plain proxy, Outbox relay…');
+    results.relay = await measureRelay({ benchDir: path.join(root, 'bench'), runs });
+    savePartial();
+  }
+  if (only.has('sizes')) {
+    results.sizes = await bundleSizes(dist);
+    results.sizesZodExternal = await zodExternalSizes(root);
+  }
   if (only.has('workerd')) {
     log('workerd: withOutbox vs a plain worker…');
     collector.reset();
@@ -92,6 +134,7 @@ try {
 } finally {
   await browser.close();
   await collector.close();
+  await collectorV4?.close();
 }
 results.durationS = (Date.now() - started) / 1000;
 results.machine.loadAvgAtEnd = os.loadavg();
@@ -132,10 +175,78 @@ for (const s of results.sustained ?? []) {
 }
 if (results.wire) {
   for (const [mode, w] of Object.entries(results.wire)) {
-    row(`1 000 events × 100 B, compression '${mode}': requests`, `${w.requests} (ceil(N/flushAt) = ${w.expectedRequests})`, '= ceil(N/flushAt)');
+    row(`1 000 events × 100 B in one task, compression '${mode}': requests`, `${w.requests} (ceil(N/maxBatchEvents) = ${w.expectedRequests})`, '= ceil(N/maxBatchEvents)');
     row(`  bytes/event on the wire (JSON ${w.jsonBytesPerEvent.toFixed(1)}, gzip -9 ${w.gzip9BytesPerEvent.toFixed(1)})`, w.bytesPerEvent.toFixed(1));
-    row(`  ratio to gzip -9 of the same JSON`, `${w.ratioToGzip9.toFixed(3)}×`, mode === 'gzip' ? '≤ 1.15×' : '');
+    if (mode === 'gzip') row(`  ratio to gzip -9 of the same JSON`, `${w.ratioToGzip9.toFixed(3)}×`, '≤ 1.15×');
   }
+}
+if (results.burst) {
+  const b = results.burst;
+  const idbNote = b.indexedDbActive ? 'IndexedDB' : 'IndexedDB NOT active: memory';
+  for (const [name, x, goals] of [[`Outbox (${idbNote}, flushAt 15, maxBatchEvents 500)`, b.outbox, true], ['naive batcher (50 events / 1 s, no storage)', b.naive, false]]) {
+    row(`burst 10 000 in chunks of 250, ${name}: blocking µs/event`, fmt(x.blockingUsPerEvent), goals ? '≤ 5' : '');
+    row(`  of which the track() loops alone, µs/event`, fmt(x.syncUsPerEvent));
+    row(`  worst chunk (250 calls + microtasks), ms`, fmt(x.worstChunkMs));
+    row(`  main-thread until delivered (CDP TaskDuration), µs/event`, fmt(x.mainThreadTaskUsPerEvent), goals ? '≤ 20' : '');
+    row(`  main-thread CPU until delivered (CDP ThreadTime), µs/event`, fmt(x.mainThreadCpuUsPerEvent));
+    row(`  requests per 10 000 events`, fmt(x.requests, 0));
+    row(`  delivered (collector) / time until all acked, ms`, `${fmt(x.delivered, 0)} / ${fmt(x.deliveredMs, 0)}`, '10000');
+  }
+  row(`burst ratio Outbox/naive: blocking · main-thread (TaskDuration) · requests`, [
+    b.outbox.blockingUsPerEvent.median / b.naive.blockingUsPerEvent.median,
+    b.outbox.mainThreadTaskUsPerEvent.median / b.naive.mainThreadTaskUsPerEvent.median,
+    b.outbox.requests.median / b.naive.requests.median,
+  ].map((v) => `${v.toFixed(2)}×`).join(' · '));
+}
+if (results.observations) {
+  const o = results.observations;
+  const bytes = (x) => `${fmt(x.bytesPerSpan, 0)}${x.encodings ? ` (${x.encodings.map((e) => e ?? 'identity').join(', ')})` : ''}`;
+  for (const [key, label] of [['page-outbox', 'page, Outbox (IndexedDB, via relay)'], ['page-otel-web', 'page, @opentelemetry/sdk-trace-web']]) {
+    const x = o[key];
+    if (!x) continue;
+    row(`observation (start+update+end) ${label}: blocking µs`, fmt(x.blockingUsPerObservation));
+    row(`  main-thread until stored (TaskDuration / ThreadTime), µs`, `${fmt(x.mainThreadTaskUsPerObservation)} / ${fmt(x.mainThreadCpuUsPerObservation)}`);
+    row(`  bytes/span at the collector, requests per ${o.observations}, stored`, `${bytes(x)}, ${fmt(x.requests, 0)}, ${fmt(x.stored, 0)}`);
+    if (x.pageToRelayBytesPerSpan) row(`  bytes/span page → relay`, fmt(x.pageToRelayBytesPerSpan, 0));
+  }
+  for (const [key, label] of [['node-outbox', 'Node, Outbox dist/node.js'], ['node-langfuse', 'Node, @langfuse/tracing + LangfuseSpanProcessor']]) {
+    const x = o[key];
+    if (!x) continue;
+    if (x.error) {
+      row(`observation ${label}`, `failed: ${x.error.split('\n')[0]}`);
+      continue;
+    }
+    row(`observation (start+update+end) ${label}: blocking µs (wall / process CPU)`, `${fmt(x.blockingUsPerObservation)} / ${fmt(x.blockingCpuUsPerObservation)}`);
+    row(`  process CPU until stored, µs`, fmt(x.cpuUsPerObservation));
+    row(`  bytes/span at the collector, requests per ${o.observations}, stored`, `${bytes(x)}, ${fmt(x.requests, 0)}, ${fmt(x.stored, 0)}`);
+  }
+  const ratio = (a, b, k) => (o[a]?.[k] && o[b]?.[k] ? `${(o[a][k].median / o[b][k].median).toFixed(2)}×` : 'n/a');
+  row('observation ratio page Outbox/OTel web: blocking · main-thread CPU · bytes/span', [ratio('page-outbox', 'page-otel-web', 'blockingUsPerObservation'), ratio('page-outbox', 'page-otel-web', 'mainThreadCpuUsPerObservation'), ratio('page-outbox', 'page-otel-web', 'bytesPerSpan')].join(' · '));
+  row('observation ratio Node Outbox/Langfuse: blocking · CPU · bytes/span', [ratio('node-outbox', 'node-langfuse', 'blockingUsPerObservation'), ratio('node-outbox', 'node-langfuse', 'cpuUsPerObservation'), ratio('node-outbox', 'node-langfuse', 'bytesPerSpan')].join(' · '));
+}
+if (results.unload) {
+  const u = results.unload;
+  row(`unload: pagehide listener with ${u.queued} queued (${u.indexedDbActive ? 'IndexedDB' : 'memory'}, cold), ms`, fmt(u.handlerMs), 'short');
+  row(`  until the next macrotask, ms`, fmt(u.untilNextTaskMs));
+  row(`  main-thread CPU of the dispatch (CDP ThreadTime), ms`, fmt(u.mainThreadCpuMs));
+  row(`  queued at pagehide / requests (client, collector) / stored within 5 s`, `${fmt(u.queuedBefore, 0)} / ${fmt(u.requests, 0)}, ${fmt(u.collectorRequests, 0)} / ${fmt(u.deliveredWithin5s, 0)}`);
+}
+if (results.memory) {
+  const m = results.memory;
+  row(`JS heap after GC (${m.indexedDbActive ? 'IndexedDB' : 'memory'}): baseline, MB`, m.baselineMB.toFixed(2));
+  row(`  with ${m.events} tracked behind a slow collector (held: ${fmt(m.queuedHeld, 0)}), ${m.bursts} bursts, MB`, fmt(m.queuedMB));
+  row(`  after they drained, MB`, fmt(m.drainedMB));
+  row(`  drained heap growth, burst 1 → ${m.bursts}, MB`, m.drainedGrowthMB.toFixed(2), '≈ 0');
+}
+if (results.relay) {
+  const x = results.relay;
+  row(`relay overhead, ${x.requests} requests × ${x.records} spans, concurrency ${x.concurrency}: collector direct p50 / p99, ms`, `${fmt(x.direct.p50Ms)} / ${fmt(x.direct.p99Ms)}`);
+  row(`  direct: spans stored/s`, fmt(x.direct.recordsPerS, 0));
+  for (const [name, label] of [['plain', 'plain node:http proxy'], ['relay', 'Outbox relay (toNodeListener)']]) {
+    row(`  ${label}: added p50 / p99, ms`, `${fmt(x[name].addedP50Ms)} / ${fmt(x[name].addedP99Ms)}`);
+    row(`  ${label}: spans stored/s (stored per run)`, `${fmt(x[name].recordsPerS, 0)} (${fmt(x[name].stored, 0)})`);
+  }
+  row(`  ratio relay/plain: p50 · spans/s`, `${(x.relay.p50Ms.median / x.plain.p50Ms.median).toFixed(2)}× · ${(x.relay.recordsPerS.median / x.plain.recordsPerS.median).toFixed(2)}×`);
 }
 if (naive) {
   row(`naive fetch-per-event: sync µs/event`, fmt(naive.syncUsPerEvent));
@@ -144,7 +255,10 @@ if (naive) {
   row(`naive: bytes/event`, naive.bytesPerEvent.toFixed(1));
 }
 for (const [k, v] of Object.entries(results.ratiosToNaive ?? {})) if (v !== undefined) row(`ratio outbox/naive: ${k}`, `${v.toFixed(3)}×`);
-for (const s of results.sizes ?? []) row(`size ${s.file}`, `${s.minGzipBytes} B min+gz (${s.minBytes} B min)`);
+for (const s of results.sizes ?? []) row(`size ${s.file}`, `${s.minGzipBytes} B min+gz (${s.minBytes} B min)${s.budgetBytes && s.minGzipBytes > s.budgetBytes ? `, OVER budget by ${s.minGzipBytes - s.budgetBytes} B` : ''}`, s.budgetBytes ? `≤ ${s.budgetBytes} B (scripts/size.mjs)` : '');
+for (const s of results.sizesZodExternal ?? []) {
+  row(`size of ${s.as} bundled by an app, min+gz: everything / zod external`, `${s.all.minGzipBytes} B / ${s.zodExternal.minGzipBytes} B (zod: ${s.zodMinGzipBytes} B)`);
+}
 if (results.workerd?.error) row('workerd withOutbox latency', `failed: ${results.workerd.error.split('\n')[0]}`);
 else if (results.workerd?.missing) row('workerd withOutbox latency', `missing: ${results.workerd.missing}`);
 else if (results.workerd) {

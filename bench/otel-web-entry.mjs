@@ -1,0 +1,12 @@
+// Bundled by esbuild into bench/results/build/otel-web.js for the bench page: OpenTelemetry's web tracer with its
+// BatchSpanProcessor and OTLP/HTTP JSON exporter, the way a page would set it up to send to Langfuse directly.
+import { WebTracerProvider } from '@opentelemetry/sdk-trace-web';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+
+/** A tracer exporting to `url` with `headers` (Basic auth for the collector's OTLP route); defaults otherwise. */
+export function createOtelWeb({ url, headers }) {
+  const processor = new BatchSpanProcessor(new OTLPTraceExporter({ url, headers }));
+  const provider = new WebTracerProvider({ spanProcessors: [processor] });
+  return { tracer: provider.getTracer('bench'), flush: () => processor.forceFlush(), shutdown: () => provider.shutdown() };
+}
