@@ -3,8 +3,8 @@ import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace
 import { assemble } from '../create';
 import type { ClientHooks } from '../core/client';
 import { OutboxOptionsError } from '../core/options';
-import type { Outbox, OutboxStats } from '../core/types';
-import { authHeaders } from '../transport/fetch';
+import type { Outbox, OutboxStats, Transport } from '../core/types';
+import { authHeaders, createFetchTransport } from '../transport/fetch';
 import { SDK_VERSION } from '../wire/ingestion';
 import { encodeSpan } from './encode';
 import { isDefaultExportSpan } from './filter';
@@ -66,6 +66,8 @@ export class OutboxSpanProcessor implements SpanProcessor {
   readonly #groupOf = new WeakMap<object, number>();
   /** Spans ended but not yet queued (an async mask or resource): forceFlush waits for them. */
   readonly #pending = new Set<Promise<void>>();
+  /** Sends in flight (the client re-queues a failed batch out of reach of later flushes; forceFlush awaits these). */
+  readonly #sending = new Set<Promise<unknown>>();
   /** Span id → whether the filter would export it, read at its start: a child of an exported span is no app root. */
   readonly #expected = new Map<string, boolean>();
   readonly #waitUntil: ((work: Promise<unknown>) => void) | undefined;
@@ -94,7 +96,16 @@ export class OutboxSpanProcessor implements SpanProcessor {
           const otlp = createOtelWire({ url: o.tracesEndpoint!, headers, gzip: true }, this.#groups, (body) =>
             typeof body === 'object' && body !== null ? this.#groupOf.get(body) : undefined,
           );
-          return { ...processorPlatform(settings.ctx, () => this.#flushSoon()), wires: { otlp } };
+          const fetchTransport = createFetchTransport({ timeoutMs: o.requestTimeoutMs, compression: o.compression });
+          const transport: Transport = {
+            send: (batch) => {
+              const sent = fetchTransport.send(batch);
+              this.#sending.add(sent);
+              void sent.finally(() => this.#sending.delete(sent));
+              return sent;
+            },
+          };
+          return { ...processorPlatform(settings.ctx, () => this.#flushSoon()), wires: { otlp }, transport };
         },
       });
     } catch (error) {
@@ -174,7 +185,11 @@ export class OutboxSpanProcessor implements SpanProcessor {
    */
   forceFlush = (): Promise<void> => {
     const pending = [...this.#pending];
-    const work = Promise.allSettled(pending).then(() => this.outbox.flush());
+    // flush() waits for what is queued now; a batch retried after a failure is sent by it (or waits for the
+    // backoff) but not awaited, so the sends in flight once it returns are awaited here too.
+    const work = Promise.allSettled(pending)
+      .then(() => this.outbox.flush())
+      .then(() => Promise.allSettled([...this.#sending]));
     const done = within(work, this.#settings.timeoutMs + SETTLE_MARGIN_MS);
     this.#waitUntil?.(done);
     return done;
