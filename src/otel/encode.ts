@@ -55,7 +55,7 @@ function base64(bytes: Uint8Array): string {
 }
 
 /**
- * One value as OTLP/JSON: strings, booleans, safe integers (intValue, a decimal string), other numbers
+ * One value as OTLP/JSON: strings, booleans, integers within int64 (intValue, an exact decimal string), other numbers
  * (doubleValue; NaN and ±Infinity in proto3 JSON's string form), bytes, arrays and plain objects (kvlist, what a
  * `mask` may return). Null and undefined become the empty AnyValue, which only array elements may carry.
  */
@@ -67,6 +67,8 @@ export function anyValue(value: unknown): AnyValue {
       return { boolValue: value };
     case 'number':
       if (Number.isSafeInteger(value)) return { intValue: String(value) };
+      // An integer past 2^53 is still exact as a double: written digit for digit while it fits int64.
+      if (Number.isInteger(value) && Math.abs(value) < 2 ** 63) return { intValue: BigInt(value).toString() };
       if (Number.isFinite(value)) return { doubleValue: value };
       return { doubleValue: Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity' };
     case 'bigint':

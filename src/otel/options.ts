@@ -129,6 +129,17 @@ export function splitOptions(input: unknown, processEnv: Record<string, unknown>
       if (key in client) problems.push(`unknown option "${key}"${key === 'headers' ? ' (use additionalHeaders)' : key === 'requestTimeoutMs' ? ' (use timeout, in seconds)' : ''}`);
     }
   }
+  for (const [name, url] of [
+    ['baseUrl', client.baseUrl],
+    ['endpoints.traces', (client.endpoints as { traces?: unknown } | undefined)?.traces],
+  ] as const) {
+    if (typeof url !== 'string' || url === '') continue;
+    try {
+      new URL(url);
+    } catch {
+      problems.push(`${name} must be an absolute URL, got ${describe(url)}`);
+    }
+  }
   if (problems.length > 0) throw fail(problems);
 
   const hasUrl = (v: unknown) => typeof v === 'string' && v !== '';

@@ -52,6 +52,18 @@ describe('OutboxSpanProcessor stores what LangfuseSpanProcessor stores', () => {
       version: '2.4.0',
       trace: { name: 'support-chat', userId: 'user-7', sessionId: 'session-3', tags: ['beta', 'eu'], metadata: { plan: 'pro' } },
     });
+    // The raw spans carry the same attribute keys with the same values (app-root mark included).
+    const rawAttributes = (c: Collector) =>
+      Object.fromEntries(
+        c.observations().map((o) => {
+          const raw = o.raw as { attributes: { key: string; value: Record<string, unknown> }[] };
+          const values = raw.attributes.map((kv) => [kv.key, JSON.stringify(Object.values(kv.value)[0])] as const);
+          return [o.name, Object.fromEntries(values.sort())];
+        }),
+      );
+    expect(rawAttributes(ours)).toEqual(rawAttributes(reference));
+    expect(rawAttributes(ours)['chat-turn']!['langfuse.internal.is_app_root']).toBe('true');
+    expect(rawAttributes(ours)['llm-call']!['langfuse.internal.is_app_root']).toBeUndefined();
     const [refTrace] = reference.traces();
     const [ourTrace] = ours.traces();
     const strip = (t: Record<string, unknown>) => ({ ...t, id: undefined, startTime: undefined, endTime: undefined, rootObservationId: undefined });
