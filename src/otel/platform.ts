@@ -3,10 +3,9 @@ import type { Clock } from '../core/types';
 import type { WaitUntilContext } from './options';
 
 // `waitUntil` from 'cloudflare:workers' ties work to the current request without a ctx. The module exists only in
-// workerd; the specifier is a variable so that bundlers and Vite leave it alone, and the import fails softly
-// elsewhere (src/worker.ts does the same for the client).
+// workerd, so it is imported dynamically and only there (src/worker.ts does the same for the client); the
+// specifier must stay a literal, because workerd bundlers (wrangler, miniflare) refuse computed ones.
 let ambientWaitUntil: ((promise: Promise<unknown>) => void) | undefined;
-const WORKERS_MODULE = 'cloudflare:workers';
 
 /** True inside workerd (Cloudflare documents this user agent). */
 export function inWorkers(): boolean {
@@ -14,7 +13,8 @@ export function inWorkers(): boolean {
 }
 
 if (inWorkers()) {
-  import(/* @vite-ignore */ WORKERS_MODULE).then(
+  // @ts-expect-error the module and its types exist only in workerd (@cloudflare/workers-types).
+  import('cloudflare:workers').then(
     (m: { waitUntil?: (promise: Promise<unknown>) => void }) => {
       if (typeof m.waitUntil === 'function') ambientWaitUntil = m.waitUntil;
     },
