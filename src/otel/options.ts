@@ -69,6 +69,14 @@ export const DEFAULT_TIMEOUT_S = 5;
 /** Where spans go when nothing names a server, as in LangfuseSpanProcessor. */
 export const DEFAULT_BASE_URL = 'https://cloud.langfuse.com';
 
+/**
+ * Default `maxBatchBytes` of the processor: LLM spans carry whole prompts, and Langfuse takes up to 5 MB per
+ * request (the client's default of 512 KiB suits page events); a 413 still splits the batch.
+ */
+export const DEFAULT_MAX_BATCH_BYTES = 4 * 1024 * 1024;
+/** Default `maxEventBytes` of the processor (a span larger than this is dropped 'too-large' and reported). */
+export const DEFAULT_MAX_SPAN_BYTES = 1024 * 1024;
+
 /** What the processor itself reads of its options; the rest goes to the Outbox client. */
 export interface ProcessorSettings {
   timeoutMs: number;
@@ -148,6 +156,10 @@ export function splitOptions(input: unknown, processEnv: Record<string, unknown>
     client.baseUrl = DEFAULT_BASE_URL;
   }
   if (additionalHeaders) client.headers = additionalHeaders;
+  if (client.maxBatchBytes === undefined) client.maxBatchBytes = DEFAULT_MAX_BATCH_BYTES;
+  if (client.maxEventBytes === undefined && typeof client.maxBatchBytes === 'number') {
+    client.maxEventBytes = Math.min(DEFAULT_MAX_SPAN_BYTES, client.maxBatchBytes);
+  }
   client.requestTimeoutMs = Math.ceil((seconds as number) * 1000);
   return {
     settings: {

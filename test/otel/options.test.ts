@@ -73,6 +73,25 @@ describe('options', () => {
   });
 });
 
+describe('size', () => {
+  it('a span with a 600 KB prompt is sent (the processor allows 1 MiB spans; the client default of 256 KiB would drop it)', async () => {
+    ours.reset();
+    const drops: DropInfo[] = [];
+    const ob = new OutboxSpanProcessor({ ...keys, baseUrl: ours.url, onDrop: (d) => drops.push(d) });
+    const provider = providerWith(ob);
+    const prompt = JSON.stringify({ document: 'x'.repeat(600_000) });
+    provider.getTracer('langfuse-sdk').startSpan('long-prompt', { attributes: { 'langfuse.observation.input': prompt } }).end();
+    const huge = JSON.stringify({ document: 'y'.repeat(1_100_000) });
+    provider.getTracer('langfuse-sdk').startSpan('too-long', { attributes: { 'langfuse.observation.input': huge } }).end();
+    await provider.forceFlush();
+    await ours.waitFor((c) => c.observations().length === 1);
+    expect(ours.observations()[0]).toMatchObject({ name: 'long-prompt', input: prompt });
+    await ours.waitFor(() => drops.length === 1, 2000);
+    expect(drops[0]).toMatchObject({ reason: 'too-large', count: 1 });
+    await provider.shutdown();
+  });
+});
+
 describe('mask', () => {
   it('masks the same attributes as LangfuseSpanProcessor, sync or async; a throwing mask fully masks', async () => {
     reference.reset();

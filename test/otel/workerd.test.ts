@@ -47,6 +47,7 @@ beforeAll(async () => {
     log: new Log(LogLevel.WARN),
   });
   await mf.ready;
+  await mf.dispatchFetch('http://worker/stats'); // load the isolate, so the first timed request is not a cold start
 });
 
 afterAll(async () => {
@@ -64,8 +65,10 @@ describe('OutboxSpanProcessor in workerd', () => {
       const t0 = performance.now();
       const res = await mf.dispatchFetch(`http://worker/${route}?req=1`);
       const responseMs = performance.now() - t0;
+      // The collector logs a request once it has answered it: none is logged yet, so the response did not wait.
+      expect(collector.requests()).toEqual([]);
       expect(await res.text()).toBe('traced 1');
-      expect(responseMs).toBeLessThan(SLOW_MS / 2);
+      expect(responseMs).toBeLessThan(SLOW_MS);
       await collector.waitFor((c) => c.observations().length === 3, 10_000);
       const observations = collector.observations();
       expect(observations.map((o) => [o.name, o.type]).sort()).toEqual([
