@@ -55,8 +55,8 @@ function within(work: Promise<unknown>, ms: number): Promise<void> {
  * Invalid options throw OutboxOptionsError at construction, naming the option.
  */
 export class OutboxSpanProcessor implements SpanProcessor {
-  /** The Outbox client underneath (flush, stats). */
-  readonly outbox: Outbox;
+  /** The Outbox client underneath (spans only: it has no ingestion wire, so it is not handed out). */
+  readonly #outbox: Outbox;
   readonly #hooks: ClientHooks;
   readonly #settings: ProcessorSettings;
   readonly #filter: (span: ReadableSpan) => boolean;
@@ -112,7 +112,7 @@ export class OutboxSpanProcessor implements SpanProcessor {
       if (error instanceof OutboxOptionsError) throw new OutboxOptionsError(error.message.replace(/^createOutbox/, 'OutboxSpanProcessor'));
       throw error;
     }
-    this.outbox = built.outbox;
+    this.#outbox = built.outbox;
     this.#hooks = built.hooks;
     this.#environment = built.hooks.options.environment || undefined;
     this.#release = built.hooks.options.release || undefined;
@@ -188,7 +188,7 @@ export class OutboxSpanProcessor implements SpanProcessor {
     // flush() waits for what is queued now; a batch retried after a failure is sent by it (or waits for the
     // backoff) but not awaited, so the sends in flight once it returns are awaited here too.
     const work = Promise.allSettled(pending)
-      .then(() => this.outbox.flush())
+      .then(() => this.#outbox.flush())
       .then(() => Promise.allSettled([...this.#sending]));
     const done = within(work, this.#settings.timeoutMs + SETTLE_MARGIN_MS);
     this.#waitUntil?.(done);
@@ -203,7 +203,7 @@ export class OutboxSpanProcessor implements SpanProcessor {
   shutdown = (): Promise<void> => {
     if (!this.#shutdown) {
       const pending = [...this.#pending];
-      const work = Promise.allSettled(pending).then(() => this.outbox.shutdown());
+      const work = Promise.allSettled(pending).then(() => this.#outbox.shutdown());
       this.#shutdown = within(work, this.#settings.timeoutMs + SETTLE_MARGIN_MS);
       this.#expected.clear();
       this.#waitUntil?.(this.#shutdown);
@@ -212,7 +212,7 @@ export class OutboxSpanProcessor implements SpanProcessor {
   };
 
   /** The client's counters plus `filtered`. */
-  stats = (): OutboxSpanProcessorStats => ({ ...this.outbox.stats(), filtered: this.#filtered });
+  stats = (): OutboxSpanProcessorStats => ({ ...this.#outbox.stats(), filtered: this.#filtered });
 
   /** One flush for all spans that end in the same task (exportMode 'immediate'; Workers). */
   #flushSoon(): void {
@@ -220,7 +220,7 @@ export class OutboxSpanProcessor implements SpanProcessor {
     this.#flushQueued = true;
     queueMicrotask(() => {
       this.#flushQueued = false;
-      const work = this.outbox.flush();
+      const work = this.#outbox.flush();
       this.#waitUntil?.(work);
     });
   }
