@@ -26,6 +26,7 @@ const library = [
   { in: 'worker.ts', out: 'worker.js', platform: 'neutral' },
   { in: 'sw.ts', out: 'sw.js', platform: 'browser' },
   { in: 'relay.ts', out: 'relay.js', platform: 'neutral' },
+  { in: 'otel.ts', out: 'otel.js', platform: 'neutral' }, // the OTel packages stay imports (optional peers)
 ];
 /** Self-contained, minified builds that load straight into a page, a worker or a service worker. */
 const bundles = [
