@@ -71,6 +71,8 @@ export async function startDemo({ port = 4318, dataDir = path.join(root, '.data'
   relay = createRelay({
     upstream: { baseUrl: collector.url, ...DEMO_KEYS },
     allowOrigins: [collector.url],
+    // While the collector fails, pages are told to come back in 2 s (default 5 s): recovery is quick to watch.
+    retryAfterSeconds: 2,
     onError: (error) => console.error(`relay: ${error.message}`),
   });
   relayListener = /** @type {any} */ (toNodeListener(relay));
