@@ -282,6 +282,34 @@ test('npm run demo: one URL; 100 turns through a 500 outage; the dashboard match
   }
 });
 
+test('a burst of 10 000 observations: every one stored once, in requests of at most 500 spans', async ({ page }) => {
+  test.setTimeout(120_000);
+  const demo = await startDemo('demo/main.mjs');
+  try {
+    const c = control(demo.url);
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${demo.url}?sw=off`);
+    await page.getByRole('button', { name: 'a burst of 10 000 observations' }).click();
+    await expect.poll(() => shown(page, 'c-sent'), { timeout: 90_000 }).toBe(10_000);
+    await expect.poll(() => shown(page, 's-observationsStored'), { timeout: 30_000 }).toBe(10_000);
+    await expect.poll(() => shown(page, 's-tracesStored'), { timeout: 30_000 }).toBe(2_500);
+    expect(await page.locator('#dropped-table tbody td:last-child').allInnerTexts()).toEqual(Array(7).fill('0'));
+    const stats = await c.stats();
+    expect(stats).toMatchObject({ observationsStored: 10_000, tracesStored: 2_500, spanDuplicates: 0 });
+    const observations = await c.observations();
+    expect(observations.filter((o) => o.type === 'embedding').every((o) => o.model === 'text-embedding-3-small')).toBe(true);
+    expect(new Set(observations.map((o) => o.type))).toEqual(new Set(['span', 'guardrail', 'embedding', 'tool']));
+    const { requests } = (await (await fetch(new URL('/control/requests', demo.url))).json()) as { requests: { path: string; count: number }[] };
+    const otlp = requests.filter((r) => r.path === 'otlp');
+    expect(otlp.length).toBeGreaterThanOrEqual(20);
+    expect(Math.max(...otlp.map((r) => r.count))).toBeLessThanOrEqual(500);
+    expect(errors).toEqual([]);
+  } finally {
+    expect(await demo.stop()).toBe(0);
+  }
+});
+
 test('with the service worker (the default page): a 500 hands the scores to it, and it replays them on recovery', async ({ page }) => {
   test.setTimeout(120_000);
   const demo = await startDemo('demo/main.mjs');
