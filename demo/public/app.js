@@ -30,7 +30,10 @@ const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
 /**
  * A client tuned for watching: sends start at 15 records, at most 1 s wait, backoff capped at 5 s so recovery is
- * quick; room for the 10 000-observation burst on top of what may be queued already.
+ * quick; room for the 10 000-observation burst on top of what may be queued already. While the collector fails the
+ * relay answers 503 with Retry-After 2 s, which paces the retries instead of the backoff, and every such answer is
+ * an attempt: 100 attempts carry the page through an outage of about 3 minutes (past that, records are dropped
+ * "retries exhausted", and the dashboard says so).
  */
 function newClient() {
   return outboxLib.createOutbox({
@@ -41,7 +44,7 @@ function newClient() {
     flushAt: 15,
     flushInterval: 1,
     maxQueueEvents: 30_000,
-    retry: { initialDelayMs: 500, maxDelayMs: 5000, maxAttempts: 10 },
+    retry: { initialDelayMs: 500, maxDelayMs: 5000, maxAttempts: 100 },
     onDrop: ({ reason, count, detail }) => log(`dropped ${count} record(s): ${reason}${detail ? ` — ${detail}` : ''}`),
     onError: (err) => log(`error: ${err.message}`),
   });
