@@ -31,6 +31,19 @@ export interface CollectorOptions {
   acceptBeacons?: boolean;
   /** Directories served (GET/HEAD, no-store) under URL prefixes, e.g. { prefix: '/demo/', dir: '/abs/path' }. */
   staticDirs?: { prefix: string; dir: string }[];
+  /**
+   * Request listeners routed before the collector's own routes (ingestion, OTLP, control, static): a request whose
+   * path is `prefix` or starts with `prefix + '/'` goes to `listener`, first match wins. E.g. a relay:
+   * `{ prefix: '/lf', listener: toNodeListener(createRelay({ … })) }`. The listener answers the request itself;
+   * faults, CORS and the request log do not apply to it. Throws a TypeError at start for a bad prefix or listener.
+   */
+  mounts?: Mount[];
+}
+
+export interface Mount {
+  /** A path like '/lf': starts with '/', no trailing slash. */
+  prefix: string;
+  listener: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void;
 }
 
 export interface StoredEvent {

@@ -33,6 +33,14 @@ export const OTLP_PATH = '/api/public/otel/v1/traces';
  * @property {boolean} [acceptBeacons] in 'v4' mode, accept text/plain bodies, gzip and ?pk= on /ingestion as a
  *   relay would; default false
  * @property {{ prefix: string, dir: string }[]} [staticDirs] directories served under URL prefixes
+ * @property {Mount[]} [mounts] request listeners routed before the collector's own routes: a request whose path
+ *   is `prefix` or starts with `prefix + '/'` goes to `listener` (e.g. a relay at '/lf'); first match wins
+ */
+
+/**
+ * @typedef {object} Mount
+ * @property {string} prefix a path like '/lf' (starts with '/', no trailing slash)
+ * @property {(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void} listener
  */
 
 /**
@@ -52,8 +60,16 @@ export async function startCollector(opts = {}) {
     langfuse = 'v3',
     acceptBeacons = false,
     staticDirs = [],
+    mounts = [],
   } = opts;
   if (langfuse !== 'v3' && langfuse !== 'v4') throw new TypeError(`startCollector: langfuse must be 'v3' or 'v4', got '${langfuse}'`);
+  if (!Array.isArray(mounts)) throw new TypeError('startCollector: mounts must be an array of { prefix, listener }');
+  for (const m of mounts) {
+    if (typeof m?.prefix !== 'string' || !/^\/[^?#]*[^/?#]$/.test(m.prefix)) {
+      throw new TypeError(`startCollector: mounts[].prefix must be a path like '/lf' (no trailing slash), got ${JSON.stringify(m?.prefix)}`);
+    }
+    if (typeof m.listener !== 'function') throw new TypeError(`startCollector: mounts[].listener for '${m.prefix}' must be a function (req, res)`);
+  }
 
   const store = openStore(dbPath);
   const metrics = createMetrics(() => ({ eventsStored: store.count(), scoresStored: store.scores.count(), ...store.spans.counts() }));
@@ -92,6 +108,8 @@ export async function startCollector(opts = {}) {
     const rawUrl = req.url ?? '/';
     const url = new URL(rawUrl.startsWith('/') ? `http://collector.local${rawUrl}` : 'http://collector.local/');
     const path = url.pathname;
+    const mount = mounts.find((m) => path === m.prefix || path.startsWith(`${m.prefix}/`));
+    if (mount) return mount.listener(req, res);
     const cors = corsHeaders(req.headers, allowedOrigins);
 
     if (path === INGESTION_PATH || path === `${INGESTION_PATH}/`) {

@@ -1,13 +1,22 @@
 // The demo page: one Outbox client driven by buttons, the collector's fault switch, and a live dashboard of
-// both sides (client stats polled, collector stats pushed over SSE) with a chart over time.
+// both sides (client stats polled, collector stats pushed over SSE) with a chart over time and the traces tree.
+// The page sends what a Langfuse user sends — traces of observations and scores — through the Outbox relay
+// (`relay: '/lf'`, public key only); the relay holds the secret key and forwards to the collector (Langfuse v4).
 import * as outboxLib from '/dist/outbox.browser.js';
 import { setText, fillRows, fillCells, logLine, formatBytes } from './render.js';
 import { createChart } from './chart.js';
 import { createTracesPanel } from './traces.js';
+import { recordChatTurn, recordBurst } from './turns.js';
 import { watchCollectorStats, createEventFeed, setFault, getFault, resetCollector, describeFault } from './collector-feed.js';
 import { setUpServiceWorker, askServiceWorkerToReplay, watchServiceWorker, SW_DELIVERED, SW_DROPPED } from './service-worker.js';
 
-const ENDPOINT = '/api/public/ingestion';
+const params = new URLSearchParams(location.search);
+// A relay Worker started by `npm run demo:worker` is passed as ?worker=URL: the page then sends through the
+// relay in that Worker (another origin) instead of the one mounted here.
+const workerParam = params.get('worker');
+const workerUrl = workerParam && /^https?:\/\/[^/]+$/.test(workerParam) ? workerParam : '';
+const RELAY = workerUrl ? `${workerUrl}/lf` : '/lf';
+const PUBLIC_KEY = 'pk-lf-demo';
 /** Dashboard refresh period for the client side and the chart, ms. */
 const TICK_MS = 500;
 const DROP_LABELS = {
@@ -15,33 +24,53 @@ const DROP_LABELS = {
   'retry-exhausted': 'retries exhausted', expired: 'expired', shutdown: 'after shutdown',
 };
 
-const params = new URLSearchParams(location.search);
 const logList = /** @type {HTMLOListElement} */ (document.getElementById('log'));
 const log = (message) => logLine(logList, message);
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
-/** A client tuned for watching: batches of 15, at most 1 s wait, backoff capped at 5 s so recovery is quick. */
+/**
+ * A client tuned for watching: sends start at 15 records, at most 1 s wait, backoff capped at 5 s so recovery is
+ * quick; room for the 10 000-observation burst on top of what may be queued already. While the collector fails the
+ * relay answers 503 with Retry-After 2 s, which paces the retries instead of the backoff, and every such answer is
+ * an attempt: 100 attempts carry the page through an outage of about 3 minutes (past that, records are dropped
+ * "retries exhausted", and the dashboard says so).
+ */
 function newClient() {
   return outboxLib.createOutbox({
-    endpoint: ENDPOINT,
-    publicKey: 'pk-demo',
+    relay: RELAY,
+    publicKey: PUBLIC_KEY,
+    environment: 'demo',
+    release: 'outbox-demo',
     flushAt: 15,
     flushInterval: 1,
-    retry: { initialDelayMs: 500, maxDelayMs: 5000, maxAttempts: 10 },
-    onDrop: ({ reason, count, detail }) => log(`dropped ${count} event(s): ${reason}${detail ? ` — ${detail}` : ''}`),
+    maxQueueEvents: 30_000,
+    retry: { initialDelayMs: 500, maxDelayMs: 5000, maxAttempts: 100 },
+    onDrop: ({ reason, count, detail }) => log(`dropped ${count} record(s): ${reason}${detail ? ` — ${detail}` : ''}`),
     onError: (err) => log(`error: ${err.message}`),
   });
 }
 
 let outbox = newClient();
-let n = 0;
-const track = (count) => {
-  for (let i = 0; i < count; i++) outbox.track('demo-click', { n: ++n, at: new Date().toISOString(), note: 'from the demo page' });
-  log(`tracked ${count}`);
+/** One chat session per page load; each turn is a trace in it. */
+const sessionId = `demo-session-${Math.random().toString(36).slice(2, 8)}`;
+let turns = 0;
+let lastTraceId = '';
+setText('relay-url', RELAY);
+const chat = (count) => {
+  for (let i = 0; i < count; i++) lastTraceId = recordChatTurn(outbox, { n: ++turns, sessionId, userId: 'demo-user' });
+  log(`recorded ${count} chat turn(s): ${count * 3} observations, ${count} score(s)`);
 };
-$('track1').addEventListener('click', () => track(1));
-$('track100').addEventListener('click', () => track(100));
-$('track10000').addEventListener('click', () => track(10_000));
+$('turn1').addEventListener('click', () => chat(1));
+$('turn100').addEventListener('click', () => chat(100));
+$('burst').addEventListener('click', () => {
+  const traces = recordBurst(outbox, 10_000);
+  log(`recorded a burst: ${traces} traces, ${traces * 4} observations`);
+});
+$('score-last').addEventListener('click', () => {
+  if (!lastTraceId) return log('no trace yet: record a chat turn first');
+  const id = outbox.score({ name: 'user-feedback', value: 1, dataType: 'BOOLEAN', comment: 'thumbs up', traceId: lastTraceId });
+  log(id ? `scored trace ${lastTraceId.slice(0, 8)}…: user-feedback = 1` : 'the score was dropped (see above)');
+});
 $('flush').addEventListener('click', async () => {
   log('flush…');
   await outbox.flush();
@@ -50,7 +79,7 @@ $('flush').addEventListener('click', async () => {
 $('shutdown').addEventListener('click', async () => {
   log('shutdown…');
   await outbox.shutdown();
-  log('shut down: track() now drops events with reason "shutdown"');
+  log('shut down: later observations and scores are dropped with reason "shutdown"');
   $('newclient').hidden = false;
 });
 $('newclient').addEventListener('click', () => {
@@ -83,9 +112,8 @@ async function showFault() {
 }
 showFault();
 
-// A Worker started by `npm run demo:worker` is passed as ?worker=URL: each call tracks one event there.
-const workerUrl = params.get('worker');
-if (workerUrl && /^https?:\/\//.test(workerUrl)) {
+// The demo Worker (npm run demo:worker): each call is one request it traces with withOutbox.
+if (workerUrl) {
   $('worker-controls').hidden = false;
   $('worker-call').addEventListener('click', async () => {
     const results = await Promise.all(
@@ -116,13 +144,26 @@ function renderClient() {
 setInterval(renderClient, TICK_MS);
 renderClient();
 
+// The relay mounted on this origin: its counters (GET /control/relay). With ?worker= the page uses the Worker's.
+async function renderRelay() {
+  if (workerUrl) return;
+  const r = await fetch('/control/relay', { cache: 'no-store' }).then((res) => (res.ok ? res.json() : null), () => null);
+  if (!r) return;
+  for (const key of ['received', 'forwarded', 'duplicates', 'upstreamFailures', 'heldBack']) setText(`r-${key}`, r[key]);
+  const rejected = Object.entries(r.rejected ?? {}).map(([reason, n]) => `${reason} ${n}`).join(', ');
+  setText('r-rejected', rejected || '0');
+}
+if (workerUrl) setText('relay-where', `(in the Worker, ${workerUrl}/lf: its counters stay there)`);
+setInterval(renderRelay, TICK_MS);
+renderRelay();
+
 // Collector side: pushed over SSE.
 const feed = createEventFeed(10);
 const tracesPanel = createTracesPanel($('traces'));
 watchCollectorStats(
   async (stats) => {
-    stored = stats.eventsStored;
-    for (const key of ['requests', 'eventsReceived', 'eventsStored', 'duplicates', 'invalidEvents', 'spansReceived', 'observationsStored', 'spanDuplicates', 'tracesStored', 'scoresStored']) {
+    stored = stats.observationsStored + stats.scoresStored;
+    for (const key of ['requests', 'eventsReceived', 'eventsStored', 'duplicates', 'invalidEvents', 'refusedEvents', 'spansReceived', 'observationsStored', 'spanDuplicates', 'tracesStored', 'scoresStored']) {
       setText(`s-${key}`, stats[key]);
     }
     tracesPanel.update(stats);
@@ -147,18 +188,21 @@ watchCollectorStats(
   (state) => setText('stream-state', state === 'live' ? '● live' : '○ reconnecting…'),
 );
 
-// The service worker, when dist/outbox-sw.js exists (?sw=off to run without it).
+// The service worker, when dist/outbox-sw.js exists (?sw=off to run without it). It takes over what the page
+// could not deliver on the ingestion path — here, the scores sent to the relay's /lf/api/public/ingestion — and
+// replays it. outbox/sw reads and rewrites ingestion batches only, so spans (the OTLP path) stay with the page's
+// own retries and IndexedDB queue.
 let replayedBySw = 0;
 watchServiceWorker((data) => {
   if (data?.type === SW_DELIVERED) {
     replayedBySw += Number(data.count) || 0;
     setText('c-swDelivered', replayedBySw);
-    log(`service worker delivered ${Number(data.count) || 0} event(s) from its queue`);
+    log(`service worker delivered ${Number(data.count) || 0} score(s) from its queue`);
   } else if (data?.type === SW_DROPPED) {
-    log(`service worker dropped ${Number(data.count) || 0} event(s)${data.reason ? `: ${String(data.reason)}` : ''}`);
+    log(`service worker dropped ${Number(data.count) || 0} score(s)${data.reason ? `: ${String(data.reason)}` : ''}`);
   }
 });
-setUpServiceWorker({ enabled: params.get('sw') !== 'off', endpoint: ENDPOINT }).then(
+setUpServiceWorker({ enabled: params.get('sw') !== 'off', endpoint: new URL(`${RELAY}/api/public/ingestion`, location.href).href }).then(
   (state) => setText('c-sw', state),
   (err) => setText('c-sw', `registration failed: ${err?.message ?? err}`),
 );

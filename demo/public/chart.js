@@ -1,4 +1,4 @@
-// The live chart: queue depth and events stored over time, drawn with uPlot (made for streaming data).
+// The live chart: queue depth and records (observations + scores) stored over time, drawn with uPlot (made for streaming data).
 import uPlot from '/vendor/uplot/uPlot.esm.js';
 
 /** Seconds of history kept on the chart. */
@@ -24,7 +24,7 @@ export function createChart(container) {
         {},
         { label: 'queued', scale: 'queue', stroke: '#d9822b', width: 2, fill: 'rgba(217,130,43,0.12)', points: { show: false } },
         { label: 'in flight', scale: 'queue', stroke: '#8e44ad', width: 1.5, points: { show: false } },
-        { label: 'events stored', scale: 'stored', stroke: '#2e7d32', width: 2, points: { show: false } },
+        { label: 'observations + scores stored', scale: 'stored', stroke: '#2e7d32', width: 2, points: { show: false } },
       ],
       axes: [
         {},

@@ -3,7 +3,7 @@
 // the same attributes itself.
 (function () {
   'use strict';
-  var tag = document.querySelector('script[data-endpoint]');
+  var tag = document.querySelector('script[data-relay]');
   var d = tag.dataset;
   var created = !window.outbox;
   if (created && !(window.Outbox && window.Outbox.createOutbox)) {
@@ -14,7 +14,7 @@
   var outbox =
     window.outbox ||
     window.Outbox.createOutbox({
-      endpoint: d.endpoint,
+      relay: d.relay,
       publicKey: d.publicKey,
       flushAt: Number(d.flushAt),
       flushInterval: Number(d.flushInterval),
@@ -23,11 +23,26 @@
   document.getElementById('origin').textContent = created ? '(created from window.Outbox)' : '(window.outbox from the tag)';
 
   var n = 0;
-  function track(count) {
-    for (var i = 0; i < count; i++) outbox.track('script-click', { n: ++n, page: 'script.html' });
+  /** One turn: a `script-chat` trace of a span holding a generation. */
+  function turn() {
+    var question = 'Question ' + ++n + ' from script.html';
+    var root = outbox.startObservation('script-turn', { input: { question: question } }, {
+      trace: { name: 'script-chat', sessionId: 'script-demo-session', tags: ['demo', 'script-tag'] },
+    });
+    var generation = root.startObservation('answer', {
+      model: 'gpt-4o-mini',
+      input: [{ role: 'user', content: question }],
+    }, { asType: 'generation' });
+    generation.update({ output: { role: 'assistant', content: 'Answer ' + n }, usageDetails: { input: 12, output: 3 } });
+    generation.end();
+    root.update({ output: { answer: 'Answer ' + n } });
+    root.end();
   }
-  document.getElementById('track1').addEventListener('click', function () { track(1); });
-  document.getElementById('track100').addEventListener('click', function () { track(100); });
+  function turns(count) {
+    for (var i = 0; i < count; i++) turn();
+  }
+  document.getElementById('turn1').addEventListener('click', function () { turns(1); });
+  document.getElementById('turn100').addEventListener('click', function () { turns(100); });
   document.getElementById('flush').addEventListener('click', function () { outbox.flush(); });
 
   /** textContent only: values are data, never markup. */
@@ -43,7 +58,8 @@
   var source = new EventSource('/control/stream');
   source.addEventListener('stats', function (e) {
     var stats = JSON.parse(e.data);
-    set('s-eventsStored', stats.eventsStored);
+    set('s-observationsStored', stats.observationsStored);
+    set('s-scoresStored', stats.scoresStored);
     set('s-requests', stats.requests);
   });
 })();

@@ -1,7 +1,9 @@
-// `npm run demo:worker`: the demo collector plus the demo Worker under `wrangler dev --local` (offline: no
-// Cloudflare account, no metrics, no `Request.cf` fetch). Each request to the Worker tracks one event through
-// `outbox/worker`; it lands in the same collector, so the dashboard shows it. Prints one URL: the dashboard, told
-// where the Worker is (?worker=…) so its "call the Worker" button appears.
+// `npm run demo:worker`: the demo (collector in Langfuse v4 mode) plus the demo Worker under `wrangler dev --local`
+// (offline: no Cloudflare account, no metrics, no `Request.cf` fetch). The Worker is the Outbox relay at /lf —
+// the page sends through it instead of the relay mounted in Node — and a Worker traced with `outbox/worker` at
+// /demo/ (one trace per request). Both deliver to the same collector, so the dashboard shows everything. Prints
+// one URL: the dashboard, told where the Worker is (?worker=…) so it uses that relay and gets a "call the
+// Worker" button.
 // Options: --port N / PORT (collector, default 4318), --worker-port N / WORKER_PORT (default 8787),
 // --data DIR / DATA_DIR (default <repo>/.data). Ctrl-C stops both.
 import { spawn } from 'node:child_process';
@@ -9,7 +11,7 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { startDemo, demoArgs, stopOnSignals } from '../main.mjs';
+import { startDemo, demoArgs, stopOnSignals, DEMO_KEYS } from '../main.mjs';
 import { argValue } from '../collector/main.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -34,20 +36,30 @@ export async function bundleWorker() {
 }
 
 /**
- * Resolves once the Worker answers with its marker header; rejects when `exited` settles first or on timeout.
+ * Resolves once the Worker answers with its marker header and its relay answers a preflight from the page's
+ * origin (204, that origin allowed); rejects when `exited` settles first or on timeout.
  * @param {string} url
+ * @param {string} pageOrigin
  * @param {Promise<unknown>} exited
  */
-async function waitForWorker(url, exited) {
+async function waitForWorker(url, pageOrigin, exited) {
   let gone = false;
   exited.then(() => (gone = true));
   const deadline = Date.now() + READY_TIMEOUT_MS;
+  let seen = 'no answer';
   while (Date.now() < deadline && !gone) {
     const res = await fetch(`${url}/healthz`).catch(() => null);
-    if (res?.headers.get('x-outbox-demo') === 'worker') return;
+    if (res?.headers.get('x-outbox-demo') === 'worker') {
+      const preflight = await fetch(`${url}/lf/api/public/otel/v1/traces`, {
+        method: 'OPTIONS',
+        headers: { origin: pageOrigin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+      }).catch(() => null);
+      if (preflight?.status === 204 && preflight.headers.get('access-control-allow-origin') === pageOrigin) return;
+      seen = `the relay answered a preflight with ${preflight?.status ?? 'a network error'}`;
+    }
     await new Promise((r) => setTimeout(r, 250));
   }
-  throw new Error(gone ? 'wrangler exited' : `no answer from the Worker within ${READY_TIMEOUT_MS / 1000} s`);
+  throw new Error(gone ? 'wrangler exited' : `the Worker was not ready within ${READY_TIMEOUT_MS / 1000} s (${seen})`);
 }
 
 const argv = process.argv.slice(2);
@@ -69,7 +81,10 @@ const wrangler = spawn(
     '--ip', '127.0.0.1',
     '--port', String(workerPort),
     '--show-interactive-dev-session=false',
-    '--var', `OUTBOX_ENDPOINT:${collector.endpoint}`,
+    '--var', `LANGFUSE_BASE_URL:${collector.url}`,
+    '--var', `LANGFUSE_PUBLIC_KEY:${DEMO_KEYS.publicKey}`,
+    '--var', `LANGFUSE_SECRET_KEY:${DEMO_KEYS.secretKey}`,
+    '--var', `DEMO_ORIGIN:${collector.url}`,
   ],
   {
     cwd: here,
@@ -96,7 +111,7 @@ stopOnSignals(stop);
 
 const workerUrl = `http://127.0.0.1:${workerPort}`;
 try {
-  await waitForWorker(workerUrl, exited);
+  await waitForWorker(workerUrl, collector.url, exited);
 } catch (err) {
   console.error(`demo:worker: ${/** @type {Error} */ (err).message}; wrangler's output (${logFile}):`);
   console.error(readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n'));
