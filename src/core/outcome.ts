@@ -87,10 +87,14 @@ export function outcomeOf(events: StoredEvent[], result: SendResult, ctx: Outcom
       if (again.length > 0) retryOrGiveUp(out, again, true, ctx);
       return out;
     }
-    case 'retry':
+    case 'retry': {
       out.error = result.error;
-      retryOrGiveUp(out, events, !result.network, ctx, result.retryAfterMs);
+      // "Come back after Retry-After" (a 429, or a relay's 503 while Langfuse is down) is the server's own plan, not a
+      // failed attempt: such answers wait, like network errors, until maxEventAgeMs instead of exhausting retries.
+      const scheduled = result.retryAfterMs !== undefined && (result.status === 429 || result.status === 503);
+      retryOrGiveUp(out, events, !result.network && !scheduled, ctx, result.retryAfterMs);
       return out;
+    }
     case 'too-large':
       if (events.length === 1) out.drops.push({ reason: 'too-large', events, detail: 'server answered 413 for a single record' });
       else out.split = halves(events);
