@@ -31,7 +31,9 @@ test('reload while batches are in flight: all 500 stored at the collector, none 
   await collector.waitFor((c) => c.requests().length >= 2);
   await page.reload();
   collector.setFault({ mode: 'none' });
-  await boot(page);
+  // Where the reload's unload send got its sent-marks committed (Firefox does), those events wait out the
+  // sent-grace period before the store may empty: inject a short one.
+  await boot(page, GRACE);
   await expectDelivered(collector, 'reload', 500);
   await expect.poll(() => storedCount(page)).toBe(0);
   expect(errors).toEqual([]);
@@ -64,7 +66,8 @@ test('offline → track 500 → close → online → a new page of the origin de
   expect(errors).toEqual([]);
 });
 
-test('renderer crash after 300 events were persisted: the next page load delivers all 300', async ({ context }) => {
+test('renderer crash after 300 events were persisted: the next page load delivers all 300', async ({ context, browserName }) => {
+  test.skip(browserName === 'firefox', 'chrome://crash is Chromium\'s; Firefox has no crash URL a test can open');
   const first = await context.newPage();
   await open(first);
   collector.setFault({ mode: 'down' }); // nothing can be delivered before the crash
