@@ -1,10 +1,11 @@
 // `npm test`: build, typecheck, size budgets, Node tests (vitest: unit, collector, integration, workerd), then the
-// browser tests (Playwright + Chromium). Prints one closing line: "tests: N passed, N failed".
+// browser tests (Playwright: a Chromium and a Firefox project). Prints one closing line: "tests: N passed, N failed".
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findChromium } from './chromium.mjs';
+import { findFirefox } from './firefox.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const out = path.join(root, 'test-results');
@@ -50,19 +51,53 @@ try {
   console.error(`\n${e.message}`);
   step('chromium', false);
 }
-if (chromium) {
+let firefox;
+try {
+  firefox = findFirefox();
+} catch (e) {
+  console.error(`\n${e.message}`);
+  step('firefox', false);
+}
+
+/** Per project: tests passed (flaky counts as passed, and is shown), failed, skipped (fixme included). */
+function countByProject(report) {
+  const by = {};
+  const walk = (suite) => {
+    for (const spec of suite.specs ?? []) {
+      for (const t of spec.tests) {
+        const c = (by[t.projectName] ??= { passed: 0, failed: 0, skipped: 0, flaky: 0 });
+        if (t.status === 'expected') c.passed++;
+        else if (t.status === 'flaky') (c.passed++, c.flaky++);
+        else if (t.status === 'skipped') c.skipped++;
+        else c.failed++;
+      }
+    }
+    for (const child of suite.suites ?? []) walk(child);
+  };
+  for (const suite of report.suites ?? []) walk(suite);
+  return by;
+}
+
+const projects = [chromium && 'chromium', firefox && 'firefox'].filter(Boolean);
+if (projects.length > 0) {
   const pwJson = path.join(out, 'playwright.json');
-  const pwOk = run('browser tests (playwright)', bin('playwright'), ['test', '--reporter=list,json'], {
-    CHROMIUM_PATH: chromium,
+  const pwOk = run('browser tests (playwright)', bin('playwright'), ['test', ...projects.map((p) => `--project=${p}`), '--reporter=list,json'], {
+    ...(chromium && { CHROMIUM_PATH: chromium }),
+    ...(firefox && { FIREFOX_PATH: firefox }),
     PLAYWRIGHT_JSON_OUTPUT_NAME: pwJson,
   });
   if (existsSync(pwJson)) {
-    const s = JSON.parse(readFileSync(pwJson, 'utf8')).stats;
-    const bad = s.unexpected;
-    passed += s.expected + (s.flaky ?? 0);
-    failed += bad;
-    steps.push(`${pwOk ? 'ok  ' : 'FAIL'} playwright: ${s.expected + (s.flaky ?? 0)} passed, ${bad} failed, ${s.skipped} skipped`);
-    if (!pwOk && bad === 0) failed++;
+    const by = countByProject(JSON.parse(readFileSync(pwJson, 'utf8')));
+    let bad = 0;
+    for (const name of projects) {
+      const c = by[name] ?? { passed: 0, failed: 0, skipped: 0, flaky: 0 };
+      passed += c.passed;
+      failed += c.failed;
+      bad += c.failed;
+      const flaky = c.flaky ? ` (${c.flaky} flaky)` : '';
+      steps.push(`${c.failed === 0 ? 'ok  ' : 'FAIL'} playwright ${name}: ${c.passed} passed${flaky}, ${c.failed} failed, ${c.skipped} skipped`);
+    }
+    if (!pwOk && bad === 0) step('playwright (exit status)', false);
   } else step('playwright (no report)', false);
 }
 
