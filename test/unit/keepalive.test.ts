@@ -40,12 +40,32 @@ describe('normal sends with keepalive (page transport)', () => {
       if (fail) throw new TypeError('Failed to fetch');
       return new Response(null, { status: 200 });
     }) as typeof globalThis.fetch;
-    const t = createPageTransport({ requestTimeoutMs: 1000, compression: 'none' }, { budget: createKeepaliveBudget(), fetch, reachability });
+    const t = createPageTransport({ requestTimeoutMs: 1000, compression: 'none' }, { budget: createKeepaliveBudget(), fetch, reachability, nextHide: async () => 'stays' });
     expect((await t.send(batch(10))).kind).toBe('retry');
     expect(reachability.unreachable()).toBe(true);
     fail = false;
     await t.send(batch(10));
     expect(reachability.unreachable()).toBe(false);
+  });
+
+  it('a request failing on the network as the page leaves is never settled (the browser may still deliver it); into the bfcache, settled after the restore', async () => {
+    const fetch = (async () => {
+      throw new TypeError('Failed to fetch'); // what Chromium does to in-flight fetches when a navigation away starts
+    }) as typeof globalThis.fetch;
+    const gone = createPageTransport({ requestTimeoutMs: 1000, compression: 'none' }, { budget: createKeepaliveBudget(), fetch, reachability: createReachability(() => true), nextHide: async () => 'gone' });
+    let settled = false;
+    void gone.send(batch(10)).then(() => (settled = true));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(settled).toBe(false);
+    let restored!: () => void;
+    const cached = createPageTransport(
+      { requestTimeoutMs: 1000, compression: 'none' },
+      { budget: createKeepaliveBudget(), fetch, reachability: createReachability(() => true), nextHide: async () => 'cached', nextRestore: () => new Promise<void>((r) => (restored = r)) },
+    );
+    const later = cached.send(batch(10));
+    await new Promise((r) => setTimeout(r, 20));
+    restored();
+    expect((await later).kind).toBe('retry');
   });
 
   it('the budget caps requests as well as bytes', () => {
