@@ -226,3 +226,23 @@ describe('IndexedDB storage (fake-indexeddb)', () => {
     await b.close();
   });
 });
+
+describe('IndexedDB storage: removal coalescing (default delay)', () => {
+  beforeEach(() => {
+    globalThis.indexedDB = new IDBFactory();
+  });
+
+  it('removals of answers in the same task share one transaction; answers in separate tasks cost one each', async () => {
+    const a = createIndexedDbStorage({ owner: 'a', liveOwners: async () => new Set(['a']) });
+    const burst = Array.from({ length: 90 }, (_, i) => ev(i));
+    await a.append(burst);
+    const base = a.transactions;
+    await Promise.all([a.remove(burst.slice(0, 30).map((e) => e.id)), a.remove(burst.slice(30, 60).map((e) => e.id))]);
+    expect(a.transactions - base).toBe(1);
+    await a.remove([burst[60]!.id]);
+    await new Promise((r) => setTimeout(r, 0));
+    await a.remove([burst[61]!.id]);
+    expect(a.transactions - base).toBe(3);
+    await a.close();
+  });
+});
