@@ -14,5 +14,5 @@ export interface SoakResult {
   tabs: Record<string, unknown>[];
   problems: string[];
 }
-export declare function runSoak(opts?: { seconds?: number; seed?: number; tabs?: number; log?: (line: string) => void }): Promise<SoakResult>;
+export declare function runSoak(opts?: { seconds?: number; seed?: number; tabs?: number; sw?: boolean; log?: (line: string) => void }): Promise<SoakResult>;
 export declare function formatTable(result: SoakResult): string;

@@ -2,7 +2,7 @@
 // whose answers change every few seconds. At the end the collector must hold every tracked record exactly once
 // per id (duplicates before its dedup are counted and printed), and conservation must hold in every surviving
 // tab. Fixed seed (printed); bounded in time and in records; everything on 127.0.0.1.
-// Usage: npm run soak -- --minutes N [--seed S] [--tabs T]   (build first: node scripts/build.mjs)
+// Usage: npm run soak -- --minutes N [--seed S] [--tabs T] [--no-sw]
 import { chromium } from '@playwright/test';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,10 +49,10 @@ async function waitFor(fn, timeoutMs, stepMs = 100) {
  * Runs the soak and returns its result (never throws for a failed check: `ok` says it).
  * @param {{ seconds?: number, seed?: number, tabs?: number, log?: (line: string) => void }} opts
  */
-export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 3, log = console.log } = {}) {
+export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 3, sw = true, log = console.log } = {}) {
   const rand = prng(seed);
   const run = `soak-${seed}-${Date.now().toString(36)}`;
-  log(`[soak] seed ${seed}, ${tabCount} tabs, ${seconds} s, run ${run}`);
+  log(`[soak] seed ${seed}, ${tabCount} tabs, ${seconds} s, service worker ${sw ? 'on' : 'off'}, run ${run}`);
   const collector = await startCollector({
     staticDirs: [
       { prefix: '/dist/', dir: path.join(root, 'dist') },
@@ -62,7 +62,7 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
   });
   const browser = await chromium.launch({ executablePath: await findChromium(), args: CHROMIUM_ARGS, headless: true });
   const context = await browser.newContext();
-  const url = (tab, n) => `${collector.url}/fixtures/reliability-soak.html?tab=${tab}&n=${n}`;
+  const url = (tab, n) => `${collector.url}/fixtures/reliability-soak.html?tab=${tab}&n=${n}${sw ? '' : '&sw=0'}`;
   const tracked = new Set();
   const actions = { track: 0, navigate: 0, reload: 0, crash: 0, idle: 0 };
   const faults = {};
@@ -200,7 +200,10 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
     const locks = (await navigator.locks.query()).held.map((l) => l.name);
     return { inSegments, inWorkbox, spills, locks };
   }, missing).catch((e) => ({ error: String(e) }));
-  if (missing.length > 0) log(`[soak] missing records: ${JSON.stringify(whereabouts)}`);
+  if (missing.length > 0) {
+    const seenIn = collector.requests().filter((r) => r.ids.some((id) => missing.includes(id))).map((r) => `${r.status} ${r.contentType} ${r.auth} ${r.count} rec`);
+    log(`[soak] missing records: ${JSON.stringify({ ...whereabouts, requestsThatCarriedThem: seenIn })}`);
+  }
   const extra = [...got].filter((id) => !tracked.has(id));
   const stats = collector.stats();
   const stored = collector.events().filter((e) => e.body?.soak === run);
@@ -257,6 +260,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     return i >= 0 ? Number(process.argv[i + 1]) : fallback;
   };
   const minutes = arg('minutes', 1);
-  const result = await runSoak({ seconds: Math.round(minutes * 60), seed: arg('seed', 20261201), tabs: arg('tabs', 3) });
+  const sw = !process.argv.includes('--no-sw');
+  const result = await runSoak({ seconds: Math.round(minutes * 60), seed: arg('seed', 20261201), tabs: arg('tabs', 3), sw });
   process.exit(result.ok ? 0 : 1);
 }
