@@ -68,6 +68,7 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
   const faults = {};
   const problems = [];
   let navs = 0;
+  let skippedCrashes = 0;
 
   async function boot(page) {
     const ok = await waitFor(() => page.evaluate(() => window.soakReady === true), 15_000);
@@ -123,7 +124,13 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
         } else if (action === 'crash') {
           // A renderer crash loses what its write-ahead transaction had not committed (platform-facts §4): crash
           // only once the tab's records are committed, as a real crash a moment after tracking would find them.
-          await waitFor(() => page.evaluate(() => window.soakVolatile() === 0), 3000, 25);
+          const committed = await waitFor(() => page.evaluate(() => window.soakVolatile() === 0), 3000, 25);
+          if (!committed) {
+            skippedCrashes++; // not a crash this client could survive: reload instead
+            await page.reload();
+            await boot(page);
+            continue;
+          }
           const crashed = new Promise((r) => page.once('crash', r));
           await page.goto('chrome://crash').catch(() => undefined);
           await Promise.race([crashed, sleep(3000)]);
@@ -224,7 +231,7 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
     duplicatesBeforeDedup: stats.duplicates,
     requests: stats.requests,
     byStatus: stats.byStatus,
-    actions,
+    actions: { ...actions, 'crash skipped (uncommitted)': skippedCrashes },
     faults,
     tabs: rows,
     problems,
