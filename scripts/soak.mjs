@@ -10,6 +10,8 @@ import { startCollector } from '../demo/collector/server.mjs';
 import { CHROMIUM_ARGS, findChromium } from './chromium.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** The build the tabs load: OUTBOX_DIST (another build, to compare) or this tree's dist/. */
+const dist = process.env.OUTBOX_DIST ?? path.join(root, 'dist');
 /** Records tracked at most in one run (all tabs): the soak stays bounded whatever its duration. */
 const MAX_RECORDS = 50_000;
 
@@ -55,9 +57,9 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
   log(`[soak] seed ${seed}, ${tabCount} tabs, ${seconds} s, service worker ${sw ? 'on' : 'off'}, run ${run}`);
   const collector = await startCollector({
     staticDirs: [
-      { prefix: '/dist/', dir: path.join(root, 'dist') },
+      { prefix: '/dist/', dir: dist },
       { prefix: '/fixtures/', dir: path.join(root, 'test/e2e/fixtures') },
-      { prefix: '/', dir: path.join(root, 'dist') }, // /outbox-sw.js, so its scope covers the fixture pages
+      { prefix: '/', dir: dist }, // /outbox-sw.js, so its scope covers the fixture pages
     ],
   });
   const browser = await chromium.launch({ executablePath: await findChromium(), args: CHROMIUM_ARGS, headless: true });
