@@ -1,7 +1,9 @@
 import type { Platform, RecoveryHooks } from '../core/client';
 import type { ResolvedOptions } from '../core/options';
 import type { Outbox } from '../core/types';
-import { createIndexedDbStorage, type IndexedDbStorage } from '../storage/indexeddb';
+import { PARK_MS, RELAY_SENT_GRACE_MS, SENT_GRACE_MS, createIndexedDbStorage, type IndexedDbStorage } from '../storage/indexeddb';
+import { relayOf } from '../transport/unload';
+import { createPageTransport } from './page-transport';
 import { DRAIN_LOCK, createTabLock, newTabId, type TabLock } from './tabs';
 import { dropSpill, findSpills, writeSpill } from './spill';
 
@@ -60,23 +62,31 @@ export function createDurableQueue(setup: { dbName?: string } = {}): DurableQueu
   return {
     platform(resolved) {
       options = resolved;
-      if (resolved.storage === 'memory' || typeof indexedDB === 'undefined') return {};
+      // SHIM (core integration): the browser entry should build its fetch transport with
+      // `keepalive: (bytes) => documentBudget().reserveForSend(bytes)` (src/transport/keepalive-budget.ts); until
+      // index.ts does, the durable queue supplies that transport through the platform parts it returns.
+      const transport = typeof fetch === 'function' ? createPageTransport(resolved) : undefined;
+      const parts = transport ? { transport } : {};
+      if (resolved.storage === 'memory' || typeof indexedDB === 'undefined') return parts;
       owner = newTabId();
       tab = createTabLock(owner);
       const lock = tab;
       storage = createIndexedDbStorage({
         owner,
         dbName: setup.dbName ?? DURABLE_DB_NAME,
-        graceMs: resolved.timing.sentGraceMs,
+        // A relay deduplicates by id: a record whose unload answer was never seen may be resent sooner there.
+        graceMs: resolved.timing.sentGraceMs ?? (relayOf(resolved) ? RELAY_SENT_GRACE_MS : SENT_GRACE_MS),
         liveOwners: lock ? () => lock.liveOwners() : undefined,
         // Never store a segment this client cannot prove it owns: another tab would take it for orphaned.
-        ready: lock?.held.then((ok) => {
-          if (!ok) throw new Error('the Web Lock for this tab could not be taken; events stay in memory');
-        }),
+        ready: () =>
+          (lock ? lock.held : Promise.resolve(true)).then((ok) => {
+            if (!ok) throw new Error('the Web Lock for this tab could not be taken; events stay in memory');
+          }),
         // Only once what this client leaves is written may another tab adopt it.
         onClosed: () => lock?.release(),
+        onFault: (error) => report(error, 'storage degraded'),
       });
-      return { storage };
+      return { ...parts, storage };
     },
 
     start(hooks, outbox) {
@@ -102,8 +112,11 @@ export function createDurableQueue(setup: { dbName?: string } = {}): DurableQueu
           const adopt = async () => {
             // Bursts a gone client could only spill to localStorage at pagehide (see spill.ts): into IndexedDB
             // first, then out of localStorage. Without Web Locks, only spills of discarded pages (not bfcache).
+            // A spill written for the back/forward cache waits while its page may still come back (it holds no
+            // lock while cached: see tabs.ts).
             const live = tab ? await tab.liveOwners() : null;
-            for (const spill of findSpills((o, persisted) => o !== owner && (live ? !live.has(o) : !persisted))) {
+            const parked = (persisted: boolean, at: number) => persisted && Date.now() - at < PARK_MS;
+            for (const spill of findSpills((o, persisted, at) => o !== owner && (live ? !live.has(o) && !parked(persisted, at) : !persisted))) {
               const saved = store.append(spill.events);
               hooks.enqueueRecovered(spill.events);
               // Released either way: if IndexedDB failed, this page spills them again at its own pagehide.
@@ -152,8 +165,17 @@ export function createDurableQueue(setup: { dbName?: string } = {}): DurableQueu
       // Acknowledgements are written lazily (a crash then costs duplicates, not losses); write them on the way out.
       // (In pagehide the document is still 'visible'; it turns 'hidden' only in the visibilitychange after it.)
       const onHide = (event: Event) => {
-        if (event.type === 'pagehide') spillUncommitted((event as PageTransitionEvent).persisted === true);
+        const persisted = event.type === 'pagehide' && (event as PageTransitionEvent).persisted === true;
+        if (event.type === 'pagehide') spillUncommitted(persisted);
         if (event.type === 'pagehide' || document.visibilityState === 'hidden') store.flushWrites().catch(() => undefined);
+        if (persisted && tab) {
+          // Into the back/forward cache: mark this owner parked (so no tab adopts its records while it may come
+          // back), then let the lock go in this task; a cached page holding it is evicted as soon as another
+          // tab asks (WebLocksContention, platform-facts §5).
+          store.park();
+          tab.suspend();
+          cachedNow = true;
+        }
       };
       // The unload path (capture phase, before this) sent what fit; what is left and not yet committed to
       // IndexedDB would be lost with the document: write it synchronously to localStorage.
@@ -164,9 +186,18 @@ export function createDurableQueue(setup: { dbName?: string } = {}): DurableQueu
           report(error, 'spilling uncommitted events to localStorage at pagehide failed');
         }
       };
-      // Back from the back/forward cache: this page sends its events itself.
+      // Back from the back/forward cache: this page takes its lock again and sends its events itself.
+      let cachedNow = false;
       const onShow = (event: Event) => {
-        if ((event as PageTransitionEvent).persisted) dropSpill(owner);
+        if (!(event as PageTransitionEvent).persisted) return;
+        dropSpill(owner);
+        if (cachedNow && tab) {
+          cachedNow = false;
+          tab.resume();
+          store.unpark();
+          watching.clear(); // suspend() withdrew the watches; the next pass sets them again
+          void drain();
+        }
       };
       const target = typeof window !== 'undefined' ? window : undefined;
       target?.addEventListener('online', onOnline);

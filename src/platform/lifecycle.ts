@@ -62,3 +62,39 @@ export function watchLifecycle(handlers: LifecycleHandlers, targets?: LifecycleT
     win.removeEventListener('pageshow', onPageShow, capture);
   };
 }
+
+/** How the page went, if it did, within the time asked (see `nextHide`). */
+export type HideOutcome = 'gone' | 'cached' | 'stays';
+
+/**
+ * Resolves 'gone' when a `pagehide` (not persisted) comes within `ms`, 'cached' for a persisted one, else 'stays'.
+ * Attaches one listener for that time only; resolves 'stays' at once where there is no `window`.
+ */
+export function nextHide(ms: number): Promise<HideOutcome> {
+  const win = typeof window !== 'undefined' ? window : undefined;
+  if (!win) return Promise.resolve('stays');
+  return new Promise((resolve) => {
+    const onHide = (event: Event) => finish((event as PageTransitionEvent).persisted === true ? 'cached' : 'gone');
+    const timer = setTimeout(() => finish('stays'), ms);
+    function finish(outcome: HideOutcome): void {
+      clearTimeout(timer);
+      win!.removeEventListener('pagehide', onHide, true);
+      resolve(outcome);
+    }
+    win.addEventListener('pagehide', onHide, true);
+  });
+}
+
+/** Resolves at the next restore from the back/forward cache (`pageshow` with `persisted`). */
+export function nextRestore(): Promise<void> {
+  const win = typeof window !== 'undefined' ? window : undefined;
+  if (!win) return Promise.resolve();
+  return new Promise((resolve) => {
+    const onShow = (event: Event) => {
+      if ((event as PageTransitionEvent).persisted !== true) return;
+      win.removeEventListener('pageshow', onShow, true);
+      resolve();
+    };
+    win.addEventListener('pageshow', onShow, true);
+  });
+}

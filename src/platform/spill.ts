@@ -20,18 +20,27 @@ interface Spill {
   events: StoredEvent[];
 }
 
-function storage(): globalThis.Storage | undefined {
+/** localStorage, or why it cannot be used (a sandboxed frame or disabled storage throws on access). */
+function access(): { ls?: globalThis.Storage; why?: string } {
   try {
-    return typeof localStorage === 'undefined' ? undefined : localStorage;
-  } catch {
-    return undefined; // a sandboxed frame or disabled storage throws on access
+    return typeof localStorage === 'undefined' || localStorage === null ? { why: 'there is no localStorage here' } : { ls: localStorage };
+  } catch (error) {
+    return { why: `localStorage is unavailable (${error instanceof Error ? `${error.name}: ${error.message}` : String(error)})` };
   }
 }
 
-/** Writes this client's spill (replacing an older one). Throws what localStorage throws (quota). */
+function storage(): globalThis.Storage | undefined {
+  return access().ls;
+}
+
+/**
+ * Writes this client's spill (replacing an older one). Throws what localStorage throws (quota), and a clear error
+ * when localStorage cannot be used at all, so the caller can report that these records now live in memory only.
+ */
 export function writeSpill(owner: string, events: StoredEvent[], persisted: boolean): void {
-  const ls = storage();
-  if (!ls || events.length === 0) return;
+  if (events.length === 0) return;
+  const { ls, why } = access();
+  if (!ls) throw new Error(`${why}: ${events.length} record(s) not yet committed to IndexedDB cannot be spilled and are lost if the page is torn down now`);
   const spill: Spill = {
     owner,
     persisted,
@@ -51,10 +60,10 @@ export function dropSpill(owner: string): void {
 }
 
 /**
- * Spills left by clients that are gone, per `isGone(owner, persisted)`. Malformed entries are removed. Each result's
+ * Spills left by clients that are gone, per `isGone(owner, persisted, at)` (`at`: when it was written, epoch ms). Malformed entries are removed. Each result's
  * `release()` removes it once its events are safe elsewhere.
  */
-export function findSpills(isGone: (owner: string, persisted: boolean) => boolean): { events: StoredEvent[]; release(): void }[] {
+export function findSpills(isGone: (owner: string, persisted: boolean, at: number) => boolean): { events: StoredEvent[]; release(): void }[] {
   const ls = storage();
   if (!ls) return [];
   const out: { events: StoredEvent[]; release(): void }[] = [];
@@ -86,7 +95,7 @@ export function findSpills(isGone: (owner: string, persisted: boolean) => boolea
       release();
       continue;
     }
-    if (!isGone(spill.owner, spill.persisted === true)) continue;
+    if (!isGone(spill.owner, spill.persisted === true, typeof spill.at === 'number' ? spill.at : 0)) continue;
     const events = spill.events.filter(
       (e) => e && typeof e.id === 'string' && typeof e.type === 'string' && typeof e.ts === 'number' && typeof e.line === 'string' && (e.wire === undefined || e.wire === 'otlp' || e.wire === 'ingestion'),
     );

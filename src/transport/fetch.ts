@@ -10,6 +10,12 @@ export interface FetchTransportOptions {
   fetch?: typeof fetch;
   /** Epoch ms, for Retry-After dates. @default Date.now */
   now?: () => number;
+  /**
+   * Asked once per request with its body bytes: a release function means "send it with `keepalive: true`" (it
+   * fits the document's keepalive budget, so it completes even if the page goes away), called when the answer has
+   * arrived or the request failed. @default none: no keepalive
+   */
+  keepalive?: (bytes: number) => (() => void) | undefined;
 }
 
 /** `Authorization` for the keys: Basic pk:sk when a secret key is given, else Bearer pk, else none. */
@@ -46,6 +52,7 @@ export function createFetchTransport(opts: FetchTransportOptions): Transport {
           /* send uncompressed */
         }
       }
+      const release = opts.keepalive?.(typeof body === 'string' ? batch.bytes : body.byteLength);
       const controller = typeof AbortController === 'function' ? new AbortController() : undefined;
       let timedOut = false;
       const timer = setTimeout(() => {
@@ -53,13 +60,16 @@ export function createFetchTransport(opts: FetchTransportOptions): Transport {
         controller?.abort();
       }, opts.timeoutMs);
       try {
-        const response = await doFetch(wire.url, { method: 'POST', headers, body: body as BodyInit, signal: controller?.signal });
+        const init: RequestInit = { method: 'POST', headers, body: body as BodyInit, signal: controller?.signal };
+        if (release) init.keepalive = true;
+        const response = await doFetch(wire.url, init);
         return await wire.answer(response, batch.events.map((e) => e.id), now());
       } catch (error) {
         const message = timedOut ? `request timed out after ${opts.timeoutMs} ms` : `network error: ${errorMessage(error)}`;
         return { kind: 'retry', network: true, error: message };
       } finally {
         clearTimeout(timer);
+        release?.();
       }
     },
   };

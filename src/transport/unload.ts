@@ -3,42 +3,36 @@ import { utf8Length } from '../core/encode';
 import { errorText } from '../core/errors';
 import type { SendResult, Storage, StoredEvent } from '../core/types';
 import { createUuid } from '../core/uuid';
-import type { Wire, WireName } from '../wire/types';
+import type { Wire } from '../wire/types';
+import { createReachability, documentReachability, type Reachability } from '../platform/reachability';
+import { KEEPALIVE_BUDGET_BYTES, MAX_KEEPALIVE_REQUESTS, createKeepaliveBudget, documentBudget, type KeepaliveBudget } from './keepalive-budget';
+
+export { KEEPALIVE_BUDGET_BYTES } from './keepalive-budget';
 
 /**
  * The unload path: when the page is hidden or left, send what is queued with requests the browser finishes after
- * the document is gone, within the document's keepalive budget, and leave the rest queued (and stored).
+ * the document is gone, and leave the rest queued (and stored). Only what is queued goes: a normal request in
+ * flight at `pagehide` was sent with keepalive when it fit (page-transport.ts) and completes by itself.
  *
- * Order: keepalive `fetch` (its answer is seen while the page lives, so its records are settled normally), then
- * `fetchLater` where it exists (a separate 64 KiB quota), then `navigator.sendBeacon` in chunks that fit.
- * Records sent by fetchLater/beacon — and keepalive'd ones while no answer has come — are marked in storage with
- * `markSent`: if the page dies first, a later load resends them only after a grace period (at-least-once; the
- * receiver deduplicates by id). What fits nowhere is put back in the queue, and so stays in IndexedDB.
- * Platform facts behind every number here: docs/platform-facts.md.
+ * Every request carries the wire's own URL and headers (Authorization, `Content-Type: application/json`), as a
+ * normal send: keepalive `fetch` first (within the document's keepalive budget, shared with normal sends), then
+ * `fetchLater` where it exists (its own quota). `sendBeacon` (text/plain, key as `?pk=`, no headers) only when the
+ * page sends to a relay (`options.relay`), which accepts it; Langfuse answers every beacon 401.
+ *
+ * Records leave the queue one request at a time, right before it is handed to the network, so a handler cut short
+ * (Firefox ends `pagehide` handlers early) leaves the rest for the `visibilitychange` that follows. Records whose
+ * answer the page may never see are marked in storage with `markSent`, so a later load resends them only after
+ * the grace period — unless the collector is unreachable now (offline, or the last send failed on the network):
+ * then nothing is marked and the next load resends at once. Platform facts: docs/platform-facts.md §1–2.
  */
 
-/**
- * Body bytes one document may have in flight over keepalive fetches and beacons together; freed only when each
- * response arrives. Over it a keepalive fetch rejects (later) with a TypeError and sendBeacon returns false.
- */
-export const KEEPALIVE_BUDGET_BYTES = 65_536;
-/**
- * Unload requests (keepalive + beacons) this client keeps in flight at most. Chromium refuses keepalive fetches
- * past 256 per page and silently drops beacons past it while sendBeacon still returns true, and the host page
- * may use some too: stay well under.
- */
-export const MAX_UNLOAD_REQUESTS = 32;
 /** fetchLater's own quota per origin, counting URL + headers + body. */
 export const FETCH_LATER_QUOTA_BYTES = 65_536;
-/** Room kept under the fetchLater quota for the URL and headers. */
-const FETCH_LATER_RESERVE = 512;
 /**
  * A beacon gives no answer: its bytes are counted against the budget for this long after it was sent (ms).
  * Underestimating only costs a keepalive fetch that is refused and retried later, never a loss. @default 10 s
  */
 export const BEACON_HOLD_MS = 10_000;
-/** Unload bodies are text/plain: CORS-safelisted, so no preflight that could not finish after the page is gone. */
-const UNLOAD_CONTENT_TYPE = 'text/plain;charset=UTF-8';
 
 /** What one unload send did, in records. */
 export interface UnloadReport {
@@ -48,7 +42,7 @@ export interface UnloadReport {
   fetchLater: number;
   /** Accepted by sendBeacon. */
   beacon: number;
-  /** Put back in the queue (and so kept in storage): did not fit. */
+  /** Left in the queue (and so kept in storage): did not fit. */
   kept: number;
   /** Requests made. */
   requests: number;
@@ -56,7 +50,7 @@ export interface UnloadReport {
 
 /** Platform functions, injectable for tests. Each defaults to the global where it exists. */
 export interface UnloadDeps {
-  /** Where beaconed records are marked (IndexedDB storage); without markSent they are settled and forgotten. */
+  /** Where records whose answer may never be seen are marked (IndexedDB storage). */
   storage?: Pick<Storage, 'markSent'>;
   /** @default globalThis.fetch */
   fetch?: (url: string, init: RequestInit) => Promise<Response>;
@@ -70,29 +64,43 @@ export interface UnloadDeps {
   setTimeout?: (fn: () => void, ms: number) => unknown;
   /** @default createUuid() */
   uuid?: () => string;
+  /** The keepalive accountant. @default documentBudget(), or a fresh one when budgetBytes/maxRequests are given */
+  budget?: KeepaliveBudget;
   /** @default KEEPALIVE_BUDGET_BYTES */
   budgetBytes?: number;
-  /** @default MAX_UNLOAD_REQUESTS */
+  /** @default MAX_KEEPALIVE_REQUESTS */
   maxRequests?: number;
+  /** @default documentReachability() in a page, else a fresh tracker */
+  reachability?: Reachability;
 }
 
 /** Sends the client's queue over the unload transports. */
 export interface UnloadSender {
   /**
-   * Takes what is queued and sends it now, synchronously (a pagehide handler must not await). Records already
-   * tried since the last `reset()` are not tried again (so `pagehide` then `visibilitychange` costs one send).
+   * Sends what is queued now, synchronously (a pagehide handler must not await), one request at a time. A transport
+   * that refused since the last `reset()` is not tried again (so `pagehide` then `visibilitychange` costs no second
+   * round of refusals).
    */
   send(): UnloadReport;
-  /** The page is shown again: a later hide tries everything again. */
+  /** The page is shown again: a later hide tries every transport again. */
   reset(): void;
-  /** Keepalive + beacon body bytes this client counts in flight. */
+  /** Keepalive + beacon body bytes counted in flight (this document's Outbox clients). */
   inflightBytes(): number;
 }
 
-/** The unload URL: the endpoint with the public key as `?pk=` (a beacon cannot carry an Authorization header). */
+/** The beacon URL: the endpoint with the public key as `?pk=` (a beacon cannot carry an Authorization header). */
 export function unloadUrl(endpoint: string, publicKey?: string): string {
   if (!publicKey) return endpoint;
   return endpoint + (endpoint.includes('?') ? '&' : '?') + 'pk=' + encodeURIComponent(publicKey);
+}
+
+/**
+ * The relay the page sends to, if any. SHIM: reads `options.relay` (not yet in ResolvedOptions) and, until the
+ * option exists, a page global `__OUTBOX_RELAY__` the browser specs set. Remove the global once `relay` is an option.
+ */
+export function relayOf(options: object): string | undefined {
+  const relay = (options as { relay?: unknown }).relay ?? (globalThis as { __OUTBOX_RELAY__?: unknown }).__OUTBOX_RELAY__;
+  return typeof relay === 'string' && relay !== '' ? relay : undefined;
 }
 
 /** The platform's unload functions, or the injected ones. */
@@ -106,16 +114,30 @@ function platformFns(deps: UnloadDeps) {
   };
 }
 
-/** Records grouped by wire, in the order their first record was queued. */
-function byWire(records: StoredEvent[]): [WireName, StoredEvent[]][] {
-  const groups = new Map<WireName, StoredEvent[]>();
-  for (const r of records) {
-    const name = r.wire ?? 'ingestion';
-    const list = groups.get(name);
-    if (list) list.push(r);
-    else groups.set(name, [r]);
+/**
+ * Removes and returns the oldest queued records of one wire whose lines fit `room(wire)` body bytes, leaving the
+ * rest queued; counts bytes only of the records it takes.
+ * SHIM: LeaveHooks has no door for this yet (`takeFront(maxBytes)` in the core would be O(chunk)); until then the
+ * whole queue is taken and the rest put straight back, in the same synchronous step.
+ */
+function takeChunk(hooks: LeaveHooks, room: (wire: Wire) => number): { wire: Wire; events: StoredEvent[] } | undefined {
+  const all = hooks.takeQueued();
+  if (all.length === 0) return undefined;
+  const name = all[0]!.wire ?? 'ingestion';
+  const wire = hooks.wires[name];
+  let count = 0;
+  if (wire) {
+    let bytes = wire.envelopeBytes;
+    const max = room(wire);
+    while (count < all.length && (all[count]!.wire ?? 'ingestion') === name) {
+      const size = utf8Length(all[count]!.line) + 1;
+      if (bytes + size > max) break;
+      bytes += size;
+      count++;
+    }
   }
-  return [...groups];
+  if (count < all.length) hooks.putBack(all.slice(count));
+  return count === 0 || !wire ? undefined : { wire, events: all.slice(0, count) };
 }
 
 /** Builds the unload sender for a client. Touches no global until `send()`. */
@@ -124,152 +146,147 @@ export function createUnloadSender(hooks: LeaveHooks, deps: UnloadDeps = {}): Un
   const now = deps.now ?? Date.now;
   const later = deps.setTimeout ?? ((fn: () => void, ms: number) => setTimeout(fn, ms));
   const uuid = deps.uuid ?? createUuid();
-  const budget = deps.budgetBytes ?? KEEPALIVE_BUDGET_BYTES;
-  const maxRequests = deps.maxRequests ?? MAX_UNLOAD_REQUESTS;
-  const headers = { 'Content-Type': UNLOAD_CONTENT_TYPE };
+  const budget =
+    deps.budget ??
+    (deps.budgetBytes !== undefined || deps.maxRequests !== undefined
+      ? createKeepaliveBudget(deps.budgetBytes ?? KEEPALIVE_BUDGET_BYTES, deps.maxRequests ?? MAX_KEEPALIVE_REQUESTS)
+      : documentBudget());
+  const reachability = deps.reachability ?? (typeof window !== 'undefined' ? documentReachability() : createReachability());
+  /** Transports that refused since the last reset(). */
+  const refused = { keepalive: false, fetchLater: false, beacon: false };
+  let laterUsed = 0;
 
-  let inflight = 0;
-  let requests = 0;
-  const attempted = new Set<string>();
+  const headerBytes = (headers: Record<string, string>) => Object.entries(headers).reduce((n, [k, v]) => n + k.length + v.length + 4, 0);
 
-  /** Sends one wire's records; returns those that fit nowhere. Shares the budget counters across wires. */
-  function sendGroup(wire: Wire, events: StoredEvent[], report: UnloadReport, marked: StoredEvent[], unknownFate: StoredEvent[]): StoredEvent[] {
+  function send(): UnloadReport {
+    const report: UnloadReport = { keepalive: 0, fetchLater: 0, beacon: 0, kept: 0, requests: 0 };
     const fns = platformFns(deps);
-    const url = unloadUrl(wire.url, options.publicKey);
-    const sizes = events.map((e) => utf8Length(e.line) + 1);
-    let next = 0;
+    const unreachable = reachability.unreachable();
+    const relay = relayOf(options);
+    const marked: string[] = [];
+    const unknownFate: StoredEvent[] = [];
+    const cap = (n: number) => Math.min(n, options.maxBatchBytes);
 
-    /** How many records from `next` fit in a body of at most `room` bytes. */
-    function fit(room: number): number {
-      let bytes = wire.envelopeBytes;
-      let count = 0;
-      while (next + count < events.length && bytes + sizes[next + count]! <= room) bytes += sizes[next + count++]!;
-      return count;
-    }
-    function body(chunk: StoredEvent[]): { text: string; bytes: number } {
-      const text = wire.encodeBatch(uuid(), chunk);
-      return { text, bytes: utf8Length(text) };
-    }
-
-    // 1. keepalive fetch, within our own count of the budget: over it the fetch fails only later, asynchronously.
-    while (fns.fetch && next < events.length && requests < maxRequests) {
-      const count = fit(Math.min(budget - inflight, options.maxBatchBytes));
-      if (count === 0) break;
-      const chunk = events.slice(next, next + count);
-      const { text, bytes } = body(chunk);
+    // 1. keepalive fetch, with the wire's URL and headers; its answer is seen while the page lives.
+    while (fns.fetch && !refused.keepalive) {
+      const chunk = takeChunk(hooks, () => cap(budget.free()));
+      if (!chunk) break;
+      const { wire, events } = chunk;
+      const text = wire.encodeBatch(uuid(), events);
+      const release = budget.reserve(utf8Length(text));
+      if (!release) {
+        hooks.putBack(events);
+        break;
+      }
       let pending: Promise<Response>;
       try {
-        pending = fns.fetch(url, { method: 'POST', keepalive: true, body: text, headers });
+        pending = fns.fetch(wire.url, { method: 'POST', keepalive: true, body: text, headers: { ...wire.headers } });
       } catch {
-        break; // a fetch without keepalive support may throw: leave the rest to the beacon
+        release();
+        hooks.putBack(events);
+        refused.keepalive = true; // a fetch without keepalive support may throw: leave the rest to the others
+        break;
       }
-      inflight += bytes;
-      requests++;
       report.requests++;
-      report.keepalive += count;
-      next += count;
-      marked.push(...chunk);
-      const ids = chunk.map((e) => e.id);
+      report.keepalive += events.length;
+      for (const e of events) marked.push(e.id);
+      const ids = events.map((e) => e.id);
       pending
         .then((response) => wire.answer(response, ids, now()))
         .catch((error: unknown): SendResult => ({ kind: 'retry', network: true, error: `unload keepalive failed: ${errorText(error)}` }))
         .then((result) => {
-          inflight -= bytes;
-          requests--;
-          hooks.answer(chunk, result); // the page lived to see the answer: settle as a normal send
+          release();
+          reachability.note(result);
+          hooks.answer(events, result); // the page lived to see the answer: settle as a normal send
         })
         .catch(() => undefined);
     }
 
     // 2. fetchLater: its own quota (64 KiB per origin incl. URL and headers); over it, it throws synchronously.
-    let room = Math.min(FETCH_LATER_QUOTA_BYTES - FETCH_LATER_RESERVE - url.length, options.maxBatchBytes);
-    while (fns.later && next < events.length && requests < maxRequests) {
-      let count = fit(room);
-      let sent = false;
-      while (count > 0) {
-        const chunk = events.slice(next, next + count);
-        const { text, bytes } = body(chunk);
-        try {
-          // activateAfter 0: send now even if the page lives on (a hidden tab); it also goes if the page is destroyed.
-          fns.later(url, { method: 'POST', body: text, headers, activateAfter: 0 });
-          unknownFate.push(...chunk);
-          report.fetchLater += count;
-          report.requests++;
-          next += count;
-          room = Math.min(room, bytes); // the quota only shrinks: the next chunk is no larger
-          sent = true;
-          break;
-        } catch {
-          count = Math.floor(count / 2); // QuotaExceededError: try a smaller chunk
-        }
+    //    Its answer is never seen: not while the collector looks unreachable (the records stay unmarked, queued).
+    let laterRoom = Infinity;
+    while (fns.later && !refused.fetchLater && !unreachable) {
+      const chunk = takeChunk(hooks, (wire) => cap(Math.min(laterRoom, FETCH_LATER_QUOTA_BYTES - laterUsed - wire.url.length - headerBytes(wire.headers))));
+      if (!chunk) {
+        refused.fetchLater ||= laterRoom !== Infinity;
+        break;
       }
-      if (!sent) break;
+      const { wire, events } = chunk;
+      const text = wire.encodeBatch(uuid(), events);
+      try {
+        // activateAfter 0: send now even if the page lives on (a hidden tab); it also goes if the page is destroyed.
+        fns.later(wire.url, { method: 'POST', body: text, headers: { ...wire.headers }, activateAfter: 0 });
+      } catch {
+        hooks.putBack(events);
+        const bytes = utf8Length(text);
+        if (bytes < 1024) {
+          refused.fetchLater = true; // QuotaExceededError even for a small body (or no support at all)
+          break;
+        }
+        laterRoom = Math.floor(bytes / 2); // over the quota: try a smaller chunk
+        continue;
+      }
+      laterUsed += utf8Length(text) + wire.url.length + headerBytes(wire.headers);
+      unknownFate.push(...events);
+      report.fetchLater += events.length;
+      report.requests++;
     }
 
-    // 3. sendBeacon for the rest: `false` means over the budget: halve the chunk, down to one record.
-    let cap = Infinity; // after a refusal, never try a larger chunk again: the budget only shrinks
-    while (fns.beacon && next < events.length && requests < maxRequests) {
-      // Our own in-flight bytes bound what is free from above (the host page may use some of the budget too).
-      const count = Math.min(cap, fit(Math.min(budget - inflight, options.maxBatchBytes)));
-      if (count === 0) break;
-      const chunk = events.slice(next, next + count);
-      const { text, bytes } = body(chunk);
+    // 3. sendBeacon, only toward a relay: text/plain with the key as ?pk=. `false` means over the budget.
+    let beaconRoom = Infinity;
+    while (relay && fns.beacon && !refused.beacon && !unreachable) {
+      const chunk = takeChunk(hooks, () => cap(Math.min(beaconRoom, budget.free())));
+      if (!chunk) {
+        refused.beacon ||= beaconRoom !== Infinity; // halved below one record: the budget is spent
+        break;
+      }
+      const { wire, events } = chunk;
+      const text = wire.encodeBatch(uuid(), events);
+      const bytes = utf8Length(text);
+      const release = budget.reserve(bytes);
       let ok = false;
       try {
-        ok = fns.beacon(url, text);
+        ok = release !== undefined && fns.beacon(unloadUrl(wire.url, options.publicKey), text);
       } catch {
         ok = false;
       }
       if (!ok) {
-        cap = Math.floor(count / 2);
+        release?.();
+        hooks.putBack(events);
+        if (events.length <= 1) {
+          refused.beacon = true;
+          break;
+        }
+        beaconRoom = Math.floor(bytes / 2); // never a larger chunk again: the budget only shrinks
         continue;
       }
-      inflight += bytes;
-      requests++;
+      later(() => release!(), BEACON_HOLD_MS);
+      unknownFate.push(...events);
+      report.beacon += events.length;
       report.requests++;
-      later(() => {
-        inflight -= bytes;
-        requests--;
-      }, BEACON_HOLD_MS);
-      unknownFate.push(...chunk);
-      report.beacon += chunk.length;
-      next += count;
     }
-    return events.slice(next);
-  }
 
-  function send(): UnloadReport {
-    const report: UnloadReport = { keepalive: 0, fetchLater: 0, beacon: 0, kept: 0, requests: 0 };
-    const all = hooks.takeQueued();
-    if (all.length === 0) return report;
-    const tried = all.filter((e) => attempted.has(e.id));
-    const fresh = tried.length === 0 ? all : all.filter((e) => !attempted.has(e.id));
-    for (const e of fresh) attempted.add(e.id);
-
-    const keptAlive: StoredEvent[] = [];
-    const unknownFate: StoredEvent[] = [];
-    const rest: StoredEvent[] = [];
-    for (const [name, events] of byWire(fresh)) {
-      const wire = hooks.wires[name];
-      if (wire) rest.push(...sendGroup(wire, events, report, keptAlive, unknownFate));
-      else rest.push(...events);
-    }
-    // Marked first, so that a page gone before any answer leaves them stored with the time they were sent.
-    const marked = [...keptAlive, ...unknownFate];
+    // One IndexedDB write for the marks: a page gone before any answer leaves them stored with the time they went.
+    for (const e of unknownFate) marked.push(e.id);
     const markSent = deps.storage?.markSent;
-    if (marked.length > 0 && markSent) markSent.call(deps.storage, marked.map((e) => e.id), now()).catch(() => undefined);
+    if (marked.length > 0 && markSent && !unreachable) markSent.call(deps.storage, marked, now()).catch(() => undefined);
     if (unknownFate.length > 0) hooks.settle(unknownFate, 'sent', markSent !== undefined);
-    report.kept = rest.length + tried.length;
-    hooks.putBack(rest);
-    hooks.putBack(tried);
+    report.kept = queuedNow(hooks);
     return report;
   }
 
   return {
     send,
     reset() {
-      attempted.clear();
+      refused.keepalive = refused.fetchLater = refused.beacon = false;
     },
-    inflightBytes: () => inflight,
+    inflightBytes: () => budget.inflight(),
   };
+}
+
+/** Records left queued (SHIM: read through take/put back until the hooks can count them). */
+function queuedNow(hooks: LeaveHooks): number {
+  const all = hooks.takeQueued();
+  hooks.putBack(all);
+  return all.length;
 }

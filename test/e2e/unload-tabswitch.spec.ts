@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromiumLaunch } from '../../playwright.config';
 import { startCollector, type Collector } from '../../demo/collector/server.mjs';
-import { boot, expectDelivered, staticDirs, trackPadded, unloadRequests, watchErrors } from './fixtures/unload-helpers';
+import { authenticatedRequests, boot, expectDelivered, staticDirs, trackPadded, watchErrors } from './fixtures/unload-helpers';
 
 // A real tab switch hides the page (visibilitychange → hidden) while it lives on: the unload path must send what is
 // queued at once, and settle it from the keepalive answers. Playwright's own contexts never hide a page (focus
@@ -82,7 +82,7 @@ test('flushAt 1000, flushInterval 3600: 50 events, then a real tab switch → 50
     : await context.newPage();
   await expectDelivered(collector, 'tab', 50, 10_000);
   expect(await page.evaluate(() => (window as unknown as { hides: string[] }).hides)).toEqual(['hidden']);
-  expect(unloadRequests(collector)).toBeGreaterThan(0);
+  expect(authenticatedRequests(collector)).toBeGreaterThan(0); // the unload path, with the client's own headers
   // The page lived to see the keepalive answer: the events are settled (sent), not left queued or in flight.
   await expect
     .poll(() => page.evaluate(() => (window as unknown as { outbox: { stats(): { sent: number; queued: number; inflight: number } } }).outbox.stats()))

@@ -61,9 +61,18 @@ describe('pagehide spill', () => {
     expect(() => writeSpill('e', Array.from({ length: 1000 }, (_, i) => ev(String(i))), false)).toThrow(/quota/);
   });
 
-  it('does nothing where there is no localStorage', () => {
+  it('where localStorage is missing or throws on access, says so (the caller reports it) and finds nothing', () => {
     delete (globalThis as any).localStorage;
-    expect(() => writeSpill('f', [ev('1')], false)).not.toThrow();
+    expect(() => writeSpill('f', [], false)).not.toThrow(); // nothing to spill: nothing to say
+    expect(() => writeSpill('f', [ev('1')], false)).toThrow(/no localStorage.*1 record\(s\) not yet committed/);
+    Object.defineProperty(globalThis, 'localStorage', {
+      configurable: true,
+      get() {
+        throw new DOMException('The document is sandboxed', 'SecurityError');
+      },
+    });
+    expect(() => writeSpill('f', [ev('1')], false)).toThrow(/localStorage is unavailable \(SecurityError: The document is sandboxed\)/);
     expect(findSpills(() => true)).toEqual([]);
+    delete (globalThis as any).localStorage;
   });
 });

@@ -3,7 +3,10 @@ import { makeClient } from '../helpers/make-client';
 import type { Storage, StoredEvent } from '../../src/core/types';
 import { watchLifecycle } from '../../src/platform/lifecycle';
 import { KEEPALIVE_BUDGET_BYTES, createUnloadSender, unloadUrl } from '../../src/transport/unload';
+import { createKeepaliveBudget } from '../../src/transport/keepalive-budget';
+import { createReachability } from '../../src/platform/reachability';
 import { attachUnload } from '../../src/platform/leave';
+import type { LeaveHooks } from '../../src/core/client';
 
 /**
  * A model of Chromium's unload transports as measured (platform-facts §2): one budget of 65 536 body bytes shared by
@@ -15,7 +18,7 @@ function fakeBrowser(opts: { hostBytes?: number; fetchLater?: boolean } = {}) {
   let laterUsed = 0;
   const bytes = (s: string) => new TextEncoder().encode(s).length;
   const held: { size: number; resolve: (r: Response) => void; body: string }[] = [];
-  const sent: { via: 'keepalive' | 'beacon' | 'fetchLater'; url: string; body: string; ids: string[]; contentType?: string }[] = [];
+  const sent: { via: 'keepalive' | 'beacon' | 'fetchLater'; url: string; body: string; ids: string[]; contentType?: string; headers?: Record<string, string> }[] = [];
   const refused = { keepalive: 0, beacon: 0, fetchLater: 0 };
   const ids = (body: string) => (JSON.parse(body) as { batch: { id: string }[] }).batch.map((e) => e.id);
   return {
@@ -31,7 +34,8 @@ function fakeBrowser(opts: { hostBytes?: number; fetchLater?: boolean } = {}) {
         return Promise.reject(new TypeError('Failed to fetch'));
       }
       used += size;
-      sent.push({ via: 'keepalive', url, body, ids: ids(body), contentType: (init.headers as Record<string, string>)['Content-Type'] });
+      const headers = init.headers as Record<string, string>;
+      sent.push({ via: 'keepalive', url, body, ids: ids(body), contentType: headers['Content-Type'], headers });
       return new Promise((resolve) => held.push({ size, resolve, body }));
     },
     sendBeacon(url: string, body: string): boolean {
@@ -52,7 +56,8 @@ function fakeBrowser(opts: { hostBytes?: number; fetchLater?: boolean } = {}) {
             throw new DOMException('exceeds its quota', 'QuotaExceededError');
           }
           laterUsed += size;
-          sent.push({ via: 'fetchLater', url, body: init.body as string, ids: ids(init.body as string) });
+          const headers = init.headers as Record<string, string>;
+          sent.push({ via: 'fetchLater', url, body: init.body as string, ids: ids(init.body as string), contentType: headers['Content-Type'], headers });
         }
       : null,
     /** Answers every held keepalive fetch (status, body from the ids). */
@@ -83,23 +88,34 @@ function fakeStorage() {
 const QUIET = { flushAt: 10_000, flushInterval: 3600, maxBatchBytes: 4 << 20, publicKey: 'pk-unit' };
 const pad = 'x'.repeat(150);
 
-function setup(browserOpts: Parameters<typeof fakeBrowser>[0] = {}, options: Record<string, unknown> = {}) {
+/** The client's hooks as seen with `options.relay` set (the option is not in the core's schema yet). */
+function withRelay<H extends LeaveHooks>(hooks: H, relay = 'http://collector.test/api/public/ingestion'): H {
+  return { ...hooks, options: { ...hooks.options, relay } };
+}
+
+function setup(browserOpts: Parameters<typeof fakeBrowser>[0] & { relay?: boolean; online?: boolean } = {}, options: Record<string, unknown> = {}) {
   const store = fakeStorage();
   const c = makeClient({ ...QUIET, ...options }, { storage: store.storage });
   const browser = fakeBrowser(browserOpts);
-  const sender = createUnloadSender(c.hooks, {
+  const hooks = browserOpts.relay ? withRelay(c.hooks) : c.hooks;
+  const reachability = createReachability(() => browserOpts.online ?? true);
+  const deps = (more: Record<string, unknown> = {}) => ({
     storage: store.storage,
     fetch: browser.fetch,
     sendBeacon: browser.sendBeacon,
     fetchLater: browser.fetchLater,
     setTimeout: () => 0,
+    budget: createKeepaliveBudget(),
+    reachability,
+    ...more,
   });
+  const sender = createUnloadSender(hooks, deps());
   const track = (n: number, tag = 't') => {
     const ids: string[] = [];
     for (let i = 0; i < n; i++) ids.push(c.outbox.track('event-create', { tag, i, pad }));
     return ids;
   };
-  return { ...c, ...store, browser, sender, track };
+  return { ...c, ...store, browser, sender, track, hooks, deps, reachability };
 }
 
 describe('unloadUrl', () => {
@@ -111,14 +127,15 @@ describe('unloadUrl', () => {
 });
 
 describe('createUnloadSender', () => {
-  it('sends a queue that fits as one keepalive text/plain POST with ?pk=, marks it sent, and settles it on the answer', async () => {
+  it("sends a queue that fits as one keepalive POST with the wire's URL and headers (Authorization, JSON), marks it sent, and settles it on the answer", async () => {
     const s = setup();
     const ids = s.track(200); // ~60 KB
     const report = s.sender.send();
     expect(report).toMatchObject({ keepalive: 200, beacon: 0, fetchLater: 0, kept: 0, requests: 1 });
     expect(s.browser.sent).toHaveLength(1);
-    expect(s.browser.sent[0]!.url).toBe('http://collector.test/api/public/ingestion?pk=pk-unit');
-    expect(s.browser.sent[0]!.contentType).toBe('text/plain;charset=UTF-8');
+    expect(s.browser.sent[0]!.url).toBe('http://collector.test/api/public/ingestion');
+    expect(s.browser.sent[0]!.contentType).toBe('application/json');
+    expect(s.browser.sent[0]!.headers!.Authorization).toBe('Bearer pk-unit');
     expect(s.browser.sent[0]!.ids).toEqual(ids);
     expect([...s.marked.keys()].sort()).toEqual([...ids].sort());
     expect(s.sender.inflightBytes()).toBeGreaterThan(55_000);
@@ -129,7 +146,7 @@ describe('createUnloadSender', () => {
     expect(s.transport.batches).toHaveLength(0); // nothing went the normal way
   });
 
-  it('never goes over the budget: 2000 events → keepalive + fetchLater + beacon within their quotas, the rest kept queued', async () => {
+  it('never goes over the budget: 2000 events → keepalive + fetchLater (wire headers) within their quotas, the rest kept queued', async () => {
     const s = setup({ fetchLater: true });
     const ids = s.track(2000); // ~600 KB
     const report = s.sender.send();
@@ -150,20 +167,22 @@ describe('createUnloadSender', () => {
     expect(new Set([...carried, ...normal])).toEqual(new Set(ids));
     expect(normal).toEqual(ids.filter((id) => !carried.includes(id)));
     // fetchLater's events have an unknown fate: counted sent, kept in storage (marked) for a later load.
+    expect(s.browser.sent.every((r) => r.via !== 'beacon' && r.contentType === 'application/json' && !r.url.includes('pk='))).toBe(true);
     const later = s.browser.sent.filter((r) => r.via === 'fetchLater').flatMap((r) => r.ids);
     expect(later.every((id) => s.marked.has(id) && !s.removed.includes(id))).toBe(true);
     const st = s.outbox.stats();
     expect(st.tracked).toBe(st.sent + st.queued + st.inflight);
   });
 
-  it('sendBeacon false halves the chunk down to one event; what fits nowhere stays queued', () => {
-    const s = setup({ hostBytes: 50_000 }); // the host page holds 50 KB of the budget already
+  it('toward a relay, sendBeacon (text/plain, ?pk=) false halves the chunk down to one event; what fits nowhere stays queued', () => {
+    const s = setup({ hostBytes: 50_000, relay: true }); // the host page holds 50 KB of the budget already
     s.track(100);
-    s.browser.fetch = (() => {
+    const fetch = (() => {
       throw new TypeError('keepalive unsupported'); // as an old fetch might: leave it all to the beacon
     }) as never;
-    const sender = createUnloadSender(s.hooks, { storage: s.storage, fetch: s.browser.fetch, sendBeacon: s.browser.sendBeacon, fetchLater: null, setTimeout: () => 0 });
+    const sender = createUnloadSender(s.hooks, s.deps({ fetch, fetchLater: null }));
     const report = sender.send();
+    expect(s.browser.sent.every((r) => r.via === 'beacon' && r.url === 'http://collector.test/api/public/ingestion?pk=pk-unit')).toBe(true);
     expect(s.browser.refused.beacon).toBeGreaterThan(0);
     expect(report.beacon).toBeGreaterThan(0);
     expect(report.beacon).toBeLessThan(100);
@@ -214,17 +233,17 @@ describe('createUnloadSender', () => {
   it('caps its requests (the browser drops beacons past 256 per page)', () => {
     const s = setup({}, { maxBatchBytes: 1024, maxEventBytes: 1024 }); // ~3 events per request
     s.track(300);
-    const sender = createUnloadSender(s.hooks, { fetch: s.browser.fetch, sendBeacon: s.browser.sendBeacon, fetchLater: null, setTimeout: () => 0, maxRequests: 8 });
+    const sender = createUnloadSender(s.hooks, s.deps({ storage: undefined, fetchLater: null, budget: undefined, maxRequests: 8 }));
     const report = sender.send();
     expect(report.requests).toBe(8);
     expect(s.browser.sent).toHaveLength(8);
     expect(report.kept).toBe(300 - report.keepalive - report.beacon);
   });
 
-  it('is idempotent per hide: a second trigger sends only new events; after reset() it tries again', () => {
-    const s = setup({ hostBytes: KEEPALIVE_BUDGET_BYTES }); // the host filled the budget: no beacon fits
+  it('a transport that refused is not tried again in the same hide; after reset() it is', () => {
+    const s = setup({ hostBytes: KEEPALIVE_BUDGET_BYTES, relay: true }); // the host filled the budget: no beacon fits
     s.track(5);
-    s.sender = createUnloadSender(s.hooks, { fetch: null as never, sendBeacon: s.browser.sendBeacon, fetchLater: null });
+    s.sender = createUnloadSender(s.hooks, s.deps({ fetch: null as never, fetchLater: null }));
     expect(s.sender.send()).toMatchObject({ requests: 0, kept: 5 });
     const tries = s.browser.refused.beacon;
     expect(s.sender.send()).toMatchObject({ requests: 0, kept: 5 });
@@ -235,13 +254,64 @@ describe('createUnloadSender', () => {
     expect(s.outbox.stats().queued).toBe(5);
   });
 
-  it('without storage.markSent, beaconed events are settled and forgotten', () => {
+  it('without storage.markSent, beaconed events (toward a relay) are settled and forgotten', () => {
     const c = makeClient(QUIET);
     const browser = fakeBrowser();
     for (let i = 0; i < 3; i++) c.outbox.track('e', { i });
-    const sender = createUnloadSender(c.hooks, { fetch: null as never, sendBeacon: browser.sendBeacon, fetchLater: null, setTimeout: () => 0 });
+    const sender = createUnloadSender(withRelay(c.hooks), { fetch: null as never, sendBeacon: browser.sendBeacon, fetchLater: null, setTimeout: () => 0, budget: createKeepaliveBudget() });
     expect(sender.send()).toMatchObject({ beacon: 3, requests: 1 });
     expect(c.outbox.stats()).toMatchObject({ sent: 3, queued: 0 });
+  });
+
+  it('never beacons without a relay: Langfuse answers every beacon 401', () => {
+    const s = setup();
+    s.track(20);
+    const sender = createUnloadSender(s.hooks, s.deps({ fetch: null as never, fetchLater: null }));
+    expect(sender.send()).toMatchObject({ beacon: 0, requests: 0, kept: 20 });
+    expect(s.browser.sent).toHaveLength(0);
+    expect(s.outbox.stats()).toMatchObject({ sent: 0, queued: 20 });
+  });
+
+  it('hands records to the network one request at a time: at the first request the rest are still queued', () => {
+    const s = setup({}, { maxBatchBytes: 8 * 1024, maxEventBytes: 1024 });
+    s.track(200); // ~60 KB: several requests of at most 8 KiB
+    const queuedAtCall: number[] = [];
+    const fetch = (url: string, init: RequestInit) => {
+      queuedAtCall.push(s.outbox.stats().queued);
+      return s.browser.fetch(url, init);
+    };
+    const report = createUnloadSender(s.hooks, s.deps({ fetch })).send();
+    expect(report.requests).toBeGreaterThan(3);
+    const first = JSON.parse(s.browser.sent[0]!.body).batch.length as number;
+    expect(queuedAtCall[0]).toBe(200 - first); // not drained before the first request
+  });
+
+  it('offline (or after a network error): nothing is marked sent, no fetchLater/beacon; the keepalive is still tried', async () => {
+    for (const why of ['offline', 'network-error'] as const) {
+      const s = setup({ fetchLater: true, relay: true, online: why !== 'offline' });
+      if (why === 'network-error') s.reachability.note({ kind: 'retry', network: true, error: 'network error: Failed to fetch' });
+      s.track(300); // ~90 KB: more than the keepalive budget
+      const report = s.sender.send();
+      expect(report.fetchLater + report.beacon).toBe(0);
+      expect(report.keepalive).toBeGreaterThan(0);
+      expect(s.marked.size).toBe(0);
+      expect(s.outbox.stats()).toMatchObject({ sent: 0, queued: 300 - report.keepalive });
+    }
+  });
+
+  it('shares the budget with normal sends: bytes a normal keepalive send holds are not offered to the unload path', () => {
+    const budget = createKeepaliveBudget();
+    const releaseNormal = budget.reserveForSend(40_000)!;
+    expect(releaseNormal).toBeTypeOf('function');
+    expect(budget.reserveForSend(10_000)).toBeUndefined(); // normal sends leave the unload reserve free
+    const s = setup();
+    s.track(200);
+    const report = createUnloadSender(s.hooks, s.deps({ budget })).send();
+    expect(budget.inflight()).toBeLessThanOrEqual(KEEPALIVE_BUDGET_BYTES);
+    expect(report.keepalive).toBeGreaterThan(0);
+    expect(report.keepalive).toBeLessThan(200);
+    expect(s.browser.used()).toBeLessThanOrEqual(KEEPALIVE_BUDGET_BYTES - 40_000);
+    releaseNormal();
   });
 });
 
@@ -297,6 +367,7 @@ describe('lifecycle', () => {
       fetchLater: null,
       setTimeout: () => 0,
       budgetBytes: 3000, // room for a few events only
+      reachability: createReachability(() => true),
       targets: { window: t.win as never, document: t.doc as never },
     });
     t.fire('window:pagehide', { persisted: true });

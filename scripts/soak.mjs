@@ -1,0 +1,275 @@
+// Chaos soak: 3 tabs that track, navigate, reload and crash at random, the service worker on, and a collector
+// whose answers change every few seconds. At the end the collector must hold every tracked record exactly once
+// per id (duplicates before its dedup are counted and printed), and conservation must hold in every surviving
+// tab. Fixed seed (printed); bounded in time and in records; everything on 127.0.0.1.
+// Usage: npm run soak -- --minutes N [--seed S] [--tabs T] [--no-sw]
+import { chromium } from '@playwright/test';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startCollector } from '../demo/collector/server.mjs';
+import { CHROMIUM_ARGS, findChromium } from './chromium.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** The build the tabs load: OUTBOX_DIST (another build, to compare) or this tree's dist/. */
+const dist = process.env.OUTBOX_DIST ?? path.join(root, 'dist');
+/** Records tracked at most in one run (all tabs): the soak stays bounded whatever its duration. */
+const MAX_RECORDS = 50_000;
+
+/** mulberry32: a small seeded PRNG, so a failing run can be replayed with its seed. */
+function prng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Picks by weight: `[[weight, value], …]`. */
+function pick(rand, table) {
+  const total = table.reduce((n, [w]) => n + w, 0);
+  let x = rand() * total;
+  for (const [w, v] of table) if ((x -= w) < 0) return v;
+  return table[table.length - 1][1];
+}
+
+async function waitFor(fn, timeoutMs, stepMs = 100) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v) return v;
+    if (Date.now() > end) return undefined;
+    await sleep(stepMs);
+  }
+}
+
+/**
+ * Runs the soak and returns its result (never throws for a failed check: `ok` says it).
+ * @param {{ seconds?: number, seed?: number, tabs?: number, log?: (line: string) => void }} opts
+ */
+export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 3, sw = true, log = console.log } = {}) {
+  const rand = prng(seed);
+  const run = `soak-${seed}-${Date.now().toString(36)}`;
+  log(`[soak] seed ${seed}, ${tabCount} tabs, ${seconds} s, service worker ${sw ? 'on' : 'off'}, run ${run}`);
+  const collector = await startCollector({
+    staticDirs: [
+      { prefix: '/dist/', dir: dist },
+      { prefix: '/fixtures/', dir: path.join(root, 'test/e2e/fixtures') },
+      { prefix: '/', dir: dist }, // /outbox-sw.js, so its scope covers the fixture pages
+    ],
+  });
+  const browser = await chromium.launch({ executablePath: await findChromium(), args: CHROMIUM_ARGS, headless: true });
+  const context = await browser.newContext();
+  const url = (tab, n) => `${collector.url}/fixtures/reliability-soak.html?tab=${tab}&n=${n}${sw ? '' : '&sw=0'}`;
+  const tracked = new Set();
+  const actions = { track: 0, navigate: 0, reload: 0, crash: 0, idle: 0 };
+  const faults = {};
+  const problems = [];
+  let navs = 0;
+  let skippedCrashes = 0;
+
+  async function boot(page) {
+    const ok = await waitFor(() => page.evaluate(() => window.soakReady === true), 15_000);
+    if (!ok) throw new Error(`tab did not boot: ${page.url()}`);
+  }
+  async function open(tab) {
+    const page = await context.newPage();
+    page.on('pageerror', (e) => problems.push(`tab ${tab}: pageerror ${e.message}`));
+    await page.goto(url(tab, navs++));
+    await boot(page);
+    return page;
+  }
+
+  const tabs = [];
+  for (let t = 0; t < tabCount; t++) tabs.push(await open(t));
+  const deadline = Date.now() + seconds * 1000;
+
+  // The collector's answers change every 2–4 s.
+  const faultLoop = (async () => {
+    while (Date.now() < deadline) {
+      const recent = [...tracked].slice(-200);
+      const fault = pick(rand, [
+        [35, { mode: 'none' }],
+        [12, { mode: 'down' }],
+        [12, { mode: 'status', status: 503, retryAfter: 1 }],
+        [8, { mode: 'status', status: 429, retryAfter: 1 }],
+        [8, { mode: 'status', status: 500 }],
+        [15, { mode: 'slow', delayMs: 300 + Math.floor(rand() * 900) }],
+        [10, { mode: 'fail-ids', ids: Object.fromEntries(recent.filter(() => rand() < 0.05).map((id) => [id, rand() < 0.5 ? 500 : 429])) }],
+      ]);
+      collector.setFault(fault);
+      faults[fault.mode] = (faults[fault.mode] ?? 0) + 1;
+      await sleep(2000 + rand() * 2000);
+    }
+    collector.setFault({ mode: 'none' });
+  })();
+
+  async function chaos(t) {
+    while (Date.now() < deadline) {
+      const action = tracked.size >= MAX_RECORDS ? 'idle' : pick(rand, [[50, 'track'], [14, 'navigate'], [14, 'reload'], [7, 'crash'], [15, 'idle']]);
+      actions[action]++;
+      const page = tabs[t];
+      try {
+        if (action === 'track') {
+          const ids = await page.evaluate(({ run, t, n }) => window.soakTrack(run, t, n), { run, t, n: 1 + Math.floor(rand() * 40) });
+          for (const id of ids) tracked.add(id);
+        } else if (action === 'navigate') {
+          await page.goto(url(t, navs++));
+          await boot(page);
+        } else if (action === 'reload') {
+          await page.reload();
+          await boot(page);
+        } else if (action === 'crash') {
+          // A renderer crash loses what its write-ahead transaction had not committed (platform-facts §4): crash
+          // only once the tab's records are committed, as a real crash a moment after tracking would find them.
+          const committed = await waitFor(() => page.evaluate(() => window.soakVolatile() === 0), 3000, 25);
+          if (!committed) {
+            skippedCrashes++; // not a crash this client could survive: reload instead
+            await page.reload();
+            await boot(page);
+            continue;
+          }
+          const crashed = new Promise((r) => page.once('crash', r));
+          await page.goto('chrome://crash').catch(() => undefined);
+          await Promise.race([crashed, sleep(3000)]);
+          await page.close().catch(() => undefined);
+          tabs[t] = await open(t);
+        }
+      } catch (error) {
+        problems.push(`tab ${t}: ${action} failed: ${error.message.split('\n')[0]}`);
+        await tabs[t].close().catch(() => undefined);
+        tabs[t] = await open(t);
+      }
+      await sleep(100 + rand() * 500);
+    }
+  }
+
+  await Promise.all([faultLoop, ...tabs.map((_, t) => chaos(t))]);
+  log(`[soak] chaos over: ${tracked.size} records tracked; settling`);
+
+  // Settle: the collector is healthy; every tab sends what it holds; a sweeper tab adopts what gone documents
+  // left in IndexedDB and asks the service worker to replay its queue.
+  collector.setFault({ mode: 'none' });
+  const sweeper = await open('sweeper');
+  const all = [...tabs, sweeper];
+  const deliveredIds = () => {
+    const ids = new Set();
+    for (const e of collector.events()) if (e.body?.soak === run) ids.add(e.id);
+    return ids;
+  };
+  const settled = await waitFor(async () => {
+    for (const p of all) await p.evaluate(() => dispatchEvent(new Event('online'))).catch(() => undefined);
+    const got = deliveredIds();
+    return [...tracked].every((id) => got.has(id));
+  }, 120_000, 1000);
+  // Surviving tabs: nothing queued or in flight any more, and the account balances.
+  const rows = [];
+  for (const [i, p] of all.entries()) {
+    const s = await waitFor(async () => {
+      const st = await p.evaluate(() => window.outbox.stats());
+      return st.queued === 0 && st.inflight === 0 ? st : undefined;
+    }, 30_000).catch(() => undefined) ?? (await p.evaluate(() => window.outbox.stats()).catch(() => undefined));
+    if (!s) {
+      problems.push(`tab ${i}: no stats`);
+      continue;
+    }
+    const dropped = Object.values(s.dropped).reduce((n, x) => n + x, 0);
+    const balanced = s.tracked + s.recovered === s.sent + s.handedOff + s.queued + s.inflight + dropped;
+    if (!balanced) problems.push(`tab ${i === tabs.length ? 'sweeper' : i}: conservation broken ${JSON.stringify(s)}`);
+    const errs = await p.evaluate(() => window.soakErrors).catch(() => []);
+    for (const e of errs) problems.push(`tab ${i}: ${e}`);
+    rows.push({ tab: i === tabs.length ? 'sweeper' : String(i), ...s, dropped, balanced });
+  }
+
+  const got = deliveredIds();
+  const missing = [...tracked].filter((id) => !got.has(id));
+  // Where the missing ones are, if anywhere: Outbox's IndexedDB segments, the service worker's Workbox queue.
+  const whereabouts = missing.length === 0 ? {} : await sweeper.evaluate(async (missing) => {
+    const read = (db, store) => new Promise((resolve) => {
+      const open = indexedDB.open(db);
+      open.onsuccess = () => {
+        const d = open.result;
+        if (!d.objectStoreNames.contains(store)) return (d.close(), resolve([]));
+        const all = d.transaction(store, 'readonly').objectStore(store).getAll();
+        all.onsuccess = () => (d.close(), resolve(all.result));
+        all.onerror = () => (d.close(), resolve([]));
+      };
+      open.onerror = () => resolve([]);
+    });
+    const want = new Set(missing);
+    const segments = await read('outbox', 'segments');
+    const inSegments = segments.flatMap((s) => (s.events ?? []).filter((e) => want.has(e.id)).map((e) => `${e.id} owner ${s.owner}${e.sentAt ? ' marked' : ''}`));
+    const requests = await read('workbox-background-sync', 'requests');
+    const inWorkbox = requests.filter((r) => { const b = r.requestData?.body; const t = b ? new TextDecoder().decode(b) : ''; return missing.some((id) => t.includes(id)); }).length;
+    const spills = Object.keys(localStorage).filter((k) => k.startsWith('outbox:spill:') && missing.some((id) => localStorage.getItem(k).includes(id)));
+    const locks = (await navigator.locks.query()).held.map((l) => l.name);
+    return { inSegments, inWorkbox, spills, locks };
+  }, missing).catch((e) => ({ error: String(e) }));
+  if (missing.length > 0) {
+    const seenIn = collector.requests().filter((r) => r.ids.some((id) => missing.includes(id))).map((r) => `${r.status} ${r.contentType} ${r.auth} ${r.count} rec`);
+    log(`[soak] missing records: ${JSON.stringify({ ...whereabouts, requestsThatCarriedThem: seenIn })}`);
+  }
+  const extra = [...got].filter((id) => !tracked.has(id));
+  const stats = collector.stats();
+  const stored = collector.events().filter((e) => e.body?.soak === run);
+  const perId = new Map();
+  for (const e of stored) perId.set(e.id, (perId.get(e.id) ?? 0) + 1);
+  const storedTwice = [...perId.values()].filter((n) => n > 1).length;
+  if (!settled || missing.length > 0) problems.push(`${missing.length} tracked record(s) never arrived (e.g. ${missing.slice(0, 3).join(', ')})`);
+  if (extra.length > 0) problems.push(`${extra.length} record(s) arrived that were never tracked`);
+  if (storedTwice > 0) problems.push(`${storedTwice} id(s) stored more than once`);
+
+  const result = {
+    ok: problems.length === 0,
+    seed,
+    seconds,
+    tracked: tracked.size,
+    delivered: got.size,
+    missing: missing.length,
+    duplicatesBeforeDedup: stats.duplicates,
+    requests: stats.requests,
+    byStatus: stats.byStatus,
+    actions: { ...actions, 'crash skipped (uncommitted)': skippedCrashes },
+    faults,
+    tabs: rows,
+    problems,
+  };
+  log(formatTable(result));
+  await context.close().catch(() => undefined);
+  await browser.close().catch(() => undefined);
+  await collector.close();
+  return result;
+}
+
+/** The closing table. */
+export function formatTable(r) {
+  const lines = [
+    `[soak] seed ${r.seed}, ${r.seconds} s: ${r.ok ? 'OK' : 'FAILED'}`,
+    `  records   tracked ${r.tracked}, delivered (unique ids) ${r.delivered}, missing ${r.missing}, duplicates before dedup ${r.duplicatesBeforeDedup}`,
+    `  requests  ${r.requests} (${Object.entries(r.byStatus).map(([k, v]) => `${k}:${v}`).join(' ')})`,
+    `  actions   ${Object.entries(r.actions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `  faults    ${Object.entries(r.faults).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    '  tab      tracked recovered   sent handedOff queued inflight dropped balanced',
+    ...r.tabs.map(
+      (t) =>
+        `  ${t.tab.padEnd(8)} ${String(t.tracked).padStart(7)} ${String(t.recovered).padStart(9)} ${String(t.sent).padStart(6)} ${String(t.handedOff).padStart(9)} ${String(t.queued).padStart(6)} ${String(t.inflight).padStart(8)} ${String(t.dropped).padStart(7)} ${t.balanced ? 'yes' : 'NO'}`,
+    ),
+    ...r.problems.map((p) => `  problem: ${p}`),
+  ];
+  return lines.join('\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const arg = (name, fallback) => {
+    const i = process.argv.indexOf(`--${name}`);
+    return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  };
+  const minutes = arg('minutes', 1);
+  const sw = !process.argv.includes('--no-sw');
+  const result = await runSoak({ seconds: Math.round(minutes * 60), seed: arg('seed', 20261201), tabs: arg('tabs', 3), sw });
+  process.exit(result.ok ? 0 : 1);
+}
