@@ -8,6 +8,7 @@ import { OutboxOptionsError, type OutboxOptions } from './core/options';
 import type { Outbox } from './core/types';
 import { createDurableQueue, durableStorageOf } from './platform/durable';
 import { attachUnload } from './platform/leave';
+import { createPageTransport } from './platform/page-transport';
 import { attachServiceWorkerReplay } from './platform/service-worker';
 
 export type { OutboxOptions } from './core/options';
@@ -26,7 +27,8 @@ export function createOutbox(options: OutboxOptions): Outbox {
     baseUrl,
     otlpAuthHint:
       'traces from a page need outbox/relay: Langfuse takes spans only with the secret key, which must never be shipped to a page; set relay (see the README)',
-    platform: (o) => ({ ...durable.platform(o), onShutdown: teardown.run }),
+    // The page's transport draws on the document's keepalive budget, shared with the unload path.
+    platform: (o) => ({ ...(typeof fetch === 'function' ? { transport: createPageTransport(o) } : {}), ...durable.platform(o), onShutdown: teardown.run }),
     check(o) {
       if (o.secretKey !== undefined) {
         throw new OutboxOptionsError(

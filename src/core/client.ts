@@ -122,8 +122,17 @@ export function createClient(options: ResolvedOptions, platform: Platform): { ou
     }
     core.stopped = true;
     core.scheduler.stop();
-    // What is left either stays in durable storage for the next start, or is lost: say so.
-    if (!core.storage?.durable) drop(core, 'shutdown', [...takeQueued(core), ...core.parked.splice(0)], 'not delivered before shutdown (memory storage)');
+    // What is left stays queued if its record is committed to durable storage (the next start sends it), and is
+    // dropped 'shutdown' otherwise: said, not lost silently.
+    const left = [...takeQueued(core), ...core.parked.splice(0)];
+    const storage = core.storage;
+    const kept = !storage ? [] : storage.isCommitted ? left.filter((e) => storage.isCommitted!(e.id)) : storage.durable ? left : [];
+    const keptIds = new Set(kept.map((e) => e.id));
+    drop(core, 'shutdown', left.filter((e) => !keptIds.has(e.id)), storage ? 'not delivered before shutdown, and not committed to storage' : 'not delivered before shutdown (memory storage)');
+    for (const wire of new Set(kept.map((e) => e.wire ?? 'ingestion'))) {
+      const events = kept.filter((e) => (e.wire ?? 'ingestion') === wire);
+      core.retries.push({ batchId: core.uuid(), wire, events, minSeq: Infinity, attempts: 0 });
+    }
     report.flushDrops();
     try {
       platform.onShutdown?.();
@@ -146,6 +155,7 @@ export function createClient(options: ResolvedOptions, platform: Platform): { ou
       retried: counts.retried,
       requests: counts.requests,
       dropped: { ...report.dropped },
+      durable: core.storage ? (core.storage.durableNow?.() ?? core.storage.durable) : false,
       lastFlushReason: report.lastFlushReason,
       lastError: report.lastError,
     };

@@ -1,7 +1,9 @@
 import type { Batch } from './batches';
 import { drop, forget, pushRecord, sealAndPersist, type NewRecord } from './intake';
 import { pump, requestFlush, settle, settleWaiters } from './send';
-import { heldCount, type Core } from './state';
+import { heldCount, queuedCount, type Core } from './state';
+import { utf8Length } from './encode';
+import type { EventQueue } from './queue';
 import type { ResolvedOptions } from './options';
 import type { FlushReason, SendResult, StoredEvent } from './types';
 import type { Wire, WireName } from '../wire/types';
@@ -13,6 +15,14 @@ export interface LeaveHooks {
   readonly wires: Partial<Record<WireName, Wire>>;
   /** Seals pending records, then removes and returns every queued record and formed retry batch, oldest first. */
   takeQueued(): StoredEvent[];
+  /**
+   * Seals pending records, then removes and returns the oldest queued records of one wire whose lines fit
+   * `room(wire)` body bytes (envelope included), leaving the rest queued; undefined when nothing fits. Costs only
+   * the records it takes.
+   */
+  takeFront(room: (wire: Wire) => number): { wire: Wire; events: StoredEvent[] } | undefined;
+  /** Records queued (not in a request). */
+  queuedCount(): number;
   /** Puts records back at the front (an unload send that did not fit). */
   putBack(events: StoredEvent[]): void;
   /**
@@ -59,6 +69,43 @@ export function takeQueued(core: Core): StoredEvent[] {
   return out;
 }
 
+/** How many of `lines` (from the front) fit in `room` bytes after the envelope. */
+function fitting(count: number, lineAt: (i: number) => string, envelope: number, room: number): number {
+  let bytes = envelope;
+  let n = 0;
+  while (n < count) {
+    const size = utf8Length(lineAt(n)) + 1;
+    if (bytes + size > room) break;
+    bytes += size;
+    n++;
+  }
+  return n;
+}
+
+/** The oldest queued records of one wire that fit `room(wire)`: formed batches first, then the oldest queue head. */
+export function takeFront(core: Core, room: (wire: Wire) => number): { wire: Wire; events: StoredEvent[] } | undefined {
+  sealAndPersist(core);
+  const batch = core.retries.shift();
+  if (batch) {
+    const wire = core.wires[batch.wire];
+    const n = wire ? fitting(batch.events.length, (i) => batch.events[i]!.line, wire.envelopeBytes, room(wire)) : 0;
+    if (n < batch.events.length) core.retries.unshift({ ...batch, events: batch.events.slice(n) });
+    return n === 0 || !wire ? undefined : { wire, events: batch.events.slice(0, n) };
+  }
+  let oldest: { name: WireName; queue: EventQueue } | undefined;
+  for (const [name, queue] of core.queues) {
+    const head = queue.peek();
+    if (head?.line !== undefined && (!oldest || head.seq < oldest.queue.peek()!.seq)) oldest = { name, queue };
+  }
+  const wire = oldest && core.wires[oldest.name];
+  if (!oldest || !wire) return undefined;
+  const q = oldest.queue;
+  let sealed = 0;
+  while (sealed < q.size && q.peek(sealed)!.line !== undefined) sealed++;
+  const n = fitting(sealed, (i) => q.peek(i)!.line!, wire.envelopeBytes, room(wire));
+  return n === 0 ? undefined : { wire, events: q.take(n) as StoredEvent[] };
+}
+
 /** Formed batches for records from outside a queue (recovered, put back): one wire each, at most `size` records. */
 function batchesOf(core: Core, events: StoredEvent[], size: number): Batch[] {
   const byWire = new Map<WireName, StoredEvent[]>();
@@ -81,6 +128,8 @@ export function createHooks(core: Core): ClientHooks {
     options: core.options,
     wires: core.wires,
     takeQueued: () => takeQueued(core),
+    takeFront: (room) => takeFront(core, room),
+    queuedCount: () => queuedCount(core),
     held() {
       sealAndPersist(core);
       const out: StoredEvent[] = [];

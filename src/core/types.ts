@@ -117,6 +117,10 @@ export interface Storage {
   recover(max?: number): Promise<StoredEvent[]>;
   /** Release connections, locks and listeners. */
   close(): Promise<void>;
+  /** True once the write that stored this record has committed (durable stores); shutdown keeps only those. */
+  isCommitted?(id: string): boolean;
+  /** True when every record this store was given is committed now (no failed or pending write). */
+  durableNow?(): boolean;
 }
 
 /** Clock and timers, injectable so the scheduler can be tested with a fake clock. */
@@ -146,6 +150,8 @@ export interface OutboxStats {
   requests: number;
   /** Events dropped, by reason. */
   dropped: Record<DropReason, number>;
+  /** True when every record held is in durable storage right now (IndexedDB written; false with memory storage). */
+  durable: boolean;
   /** Why the last flush started. */
   lastFlushReason?: FlushReason;
   lastError?: string;

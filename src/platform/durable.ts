@@ -3,7 +3,6 @@ import type { ResolvedOptions } from '../core/options';
 import type { Outbox } from '../core/types';
 import { PARK_MS, RELAY_SENT_GRACE_MS, SENT_GRACE_MS, createIndexedDbStorage, type IndexedDbStorage } from '../storage/indexeddb';
 import { relayOf } from '../transport/unload';
-import { createPageTransport } from './page-transport';
 import { DRAIN_LOCK, createTabLock, newTabId, type TabLock } from './tabs';
 import { dropSpill, findSpills, writeSpill } from './spill';
 
@@ -62,12 +61,7 @@ export function createDurableQueue(setup: { dbName?: string } = {}): DurableQueu
   return {
     platform(resolved) {
       options = resolved;
-      // SHIM (core integration): the browser entry should build its fetch transport with
-      // `keepalive: (bytes) => documentBudget().reserveForSend(bytes)` (src/transport/keepalive-budget.ts); until
-      // index.ts does, the durable queue supplies that transport through the platform parts it returns.
-      const transport = typeof fetch === 'function' ? createPageTransport(resolved) : undefined;
-      const parts = transport ? { transport } : {};
-      if (resolved.storage === 'memory' || typeof indexedDB === 'undefined') return parts;
+      if (resolved.storage === 'memory' || typeof indexedDB === 'undefined') return {};
       owner = newTabId();
       tab = createTabLock(owner);
       const lock = tab;
@@ -86,7 +80,7 @@ export function createDurableQueue(setup: { dbName?: string } = {}): DurableQueu
         onClosed: () => lock?.release(),
         onFault: (error) => report(error, 'storage degraded'),
       });
-      return { ...parts, storage };
+      return { storage };
     },
 
     start(hooks, outbox) {

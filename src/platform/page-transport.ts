@@ -3,7 +3,7 @@ import type { Transport } from '../core/types';
 import { createFetchTransport } from '../transport/fetch';
 import { documentBudget, type KeepaliveBudget } from '../transport/keepalive-budget';
 import { nextHide, nextRestore, type HideOutcome } from './lifecycle';
-import { documentReachability, type Reachability } from './reachability';
+import { documentReachability, type Reachability } from '../transport/reachability';
 
 /**
  * How long a request that failed on the network waits for a `pagehide` before its records are retried.

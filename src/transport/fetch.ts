@@ -60,8 +60,8 @@ export function createFetchTransport(opts: FetchTransportOptions): Transport {
         controller?.abort();
       }, opts.timeoutMs);
       try {
-        const init: RequestInit = { method: 'POST', headers, body: body as BodyInit, signal: controller?.signal };
-        if (release) init.keepalive = true;
+        // `keepalive` is a page concern (the Workers types lack it): set only when the page's budget reserved it.
+        const init = { method: 'POST', headers, body: body as BodyInit, signal: controller?.signal, ...(release ? { keepalive: true } : {}) } as RequestInit;
         const response = await doFetch(wire.url, init);
         return await wire.answer(response, batch.events.map((e) => e.id), now());
       } catch (error) {

@@ -3,8 +3,7 @@ import { utf8Length } from '../core/encode';
 import { errorText } from '../core/errors';
 import type { SendResult, Storage, StoredEvent } from '../core/types';
 import { createUuid } from '../core/uuid';
-import type { Wire } from '../wire/types';
-import { createReachability, documentReachability, type Reachability } from '../platform/reachability';
+import { createReachability, documentReachability, type Reachability } from './reachability';
 import { KEEPALIVE_BUDGET_BYTES, MAX_KEEPALIVE_REQUESTS, createKeepaliveBudget, documentBudget, type KeepaliveBudget } from './keepalive-budget';
 
 export { KEEPALIVE_BUDGET_BYTES } from './keepalive-budget';
@@ -94,13 +93,9 @@ export function unloadUrl(endpoint: string, publicKey?: string): string {
   return endpoint + (endpoint.includes('?') ? '&' : '?') + 'pk=' + encodeURIComponent(publicKey);
 }
 
-/**
- * The relay the page sends to, if any. SHIM: reads `options.relay` (not yet in ResolvedOptions) and, until the
- * option exists, a page global `__OUTBOX_RELAY__` the browser specs set. Remove the global once `relay` is an option.
- */
-export function relayOf(options: object): string | undefined {
-  const relay = (options as { relay?: unknown }).relay ?? (globalThis as { __OUTBOX_RELAY__?: unknown }).__OUTBOX_RELAY__;
-  return typeof relay === 'string' && relay !== '' ? relay : undefined;
+/** The relay the page sends to, if any (`relay` option): only a relay accepts beacons. */
+export function relayOf(options: { relay?: string }): string | undefined {
+  return options.relay !== undefined && options.relay !== '' ? options.relay : undefined;
 }
 
 /** The platform's unload functions, or the injected ones. */
@@ -114,31 +109,6 @@ function platformFns(deps: UnloadDeps) {
   };
 }
 
-/**
- * Removes and returns the oldest queued records of one wire whose lines fit `room(wire)` body bytes, leaving the
- * rest queued; counts bytes only of the records it takes.
- * SHIM: LeaveHooks has no door for this yet (`takeFront(maxBytes)` in the core would be O(chunk)); until then the
- * whole queue is taken and the rest put straight back, in the same synchronous step.
- */
-function takeChunk(hooks: LeaveHooks, room: (wire: Wire) => number): { wire: Wire; events: StoredEvent[] } | undefined {
-  const all = hooks.takeQueued();
-  if (all.length === 0) return undefined;
-  const name = all[0]!.wire ?? 'ingestion';
-  const wire = hooks.wires[name];
-  let count = 0;
-  if (wire) {
-    let bytes = wire.envelopeBytes;
-    const max = room(wire);
-    while (count < all.length && (all[count]!.wire ?? 'ingestion') === name) {
-      const size = utf8Length(all[count]!.line) + 1;
-      if (bytes + size > max) break;
-      bytes += size;
-      count++;
-    }
-  }
-  if (count < all.length) hooks.putBack(all.slice(count));
-  return count === 0 || !wire ? undefined : { wire, events: all.slice(0, count) };
-}
 
 /** Builds the unload sender for a client. Touches no global until `send()`. */
 export function createUnloadSender(hooks: LeaveHooks, deps: UnloadDeps = {}): UnloadSender {
@@ -169,7 +139,7 @@ export function createUnloadSender(hooks: LeaveHooks, deps: UnloadDeps = {}): Un
 
     // 1. keepalive fetch, with the wire's URL and headers; its answer is seen while the page lives.
     while (fns.fetch && !refused.keepalive) {
-      const chunk = takeChunk(hooks, () => cap(budget.free()));
+      const chunk = hooks.takeFront(() => cap(budget.free()));
       if (!chunk) break;
       const { wire, events } = chunk;
       const text = wire.encodeBatch(uuid(), events);
@@ -206,7 +176,7 @@ export function createUnloadSender(hooks: LeaveHooks, deps: UnloadDeps = {}): Un
     //    Its answer is never seen: not while the collector looks unreachable (the records stay unmarked, queued).
     let laterRoom = Infinity;
     while (fns.later && !refused.fetchLater && !unreachable) {
-      const chunk = takeChunk(hooks, (wire) => cap(Math.min(laterRoom, FETCH_LATER_QUOTA_BYTES - laterUsed - wire.url.length - headerBytes(wire.headers))));
+      const chunk = hooks.takeFront((wire) => cap(Math.min(laterRoom, FETCH_LATER_QUOTA_BYTES - laterUsed - wire.url.length - headerBytes(wire.headers))));
       if (!chunk) {
         refused.fetchLater ||= laterRoom !== Infinity;
         break;
@@ -235,7 +205,7 @@ export function createUnloadSender(hooks: LeaveHooks, deps: UnloadDeps = {}): Un
     // 3. sendBeacon, only toward a relay: text/plain with the key as ?pk=. `false` means over the budget.
     let beaconRoom = Infinity;
     while (relay && fns.beacon && !refused.beacon && !unreachable) {
-      const chunk = takeChunk(hooks, () => cap(Math.min(beaconRoom, budget.free())));
+      const chunk = hooks.takeFront(() => cap(Math.min(beaconRoom, budget.free())));
       if (!chunk) {
         refused.beacon ||= beaconRoom !== Infinity; // halved below one record: the budget is spent
         break;
@@ -271,7 +241,7 @@ export function createUnloadSender(hooks: LeaveHooks, deps: UnloadDeps = {}): Un
     const markSent = deps.storage?.markSent;
     if (marked.length > 0 && markSent && !unreachable) markSent.call(deps.storage, marked, now()).catch(() => undefined);
     if (unknownFate.length > 0) hooks.settle(unknownFate, 'sent', markSent !== undefined);
-    report.kept = queuedNow(hooks);
+    report.kept = hooks.queuedCount();
     return report;
   }
 
@@ -284,9 +254,3 @@ export function createUnloadSender(hooks: LeaveHooks, deps: UnloadDeps = {}): Un
   };
 }
 
-/** Records left queued (SHIM: read through take/put back until the hooks can count them). */
-function queuedNow(hooks: LeaveHooks): number {
-  const all = hooks.takeQueued();
-  hooks.putBack(all);
-  return all.length;
-}

@@ -63,7 +63,6 @@ test('three tabs, 100 observations each, all navigate away: 300/300, no duplicat
 });
 
 test('offline → 200 observations → close → online → reopen: all delivered within 5 s of reopening', async ({ context }) => {
-  test.fixme(true, 'measured 75/200 within 5 s: records beaconed while offline wait out the sent-grace period (the reliability work fixes this)');
   const first = await context.newPage();
   await open(first, { timing: { sentGraceMs: 60_000 } });
   await context.setOffline(true);

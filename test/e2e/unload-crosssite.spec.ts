@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { startCollector, type Collector } from '../../demo/collector/server.mjs';
-import { boot, delivered, staticDirs, trackPadded, unloadRequests, watchErrors } from './fixtures/unload-helpers';
+import { boot, delivered, staticDirs, trackPadded, authenticatedRequests, watchErrors } from './fixtures/unload-helpers';
 
 // Leaving for another site right after tracking: the page lives on 127.0.0.1, the next page on localhost (another
 // host, so another site, and in Firefox another content process). Only the unload path can deliver (nothing
@@ -70,7 +70,7 @@ for (const [how, go] of Object.entries(leave)) {
       arrived.push(delivered(collector, tag).unique);
     }
     const duplicates = collector.stats().duplicates;
-    const summary = `${how}: arrived ${arrived.join(', ')} of ${EVENTS} per round; ${unloadRequests(collector)} unload request(s); ${duplicates} duplicate(s)`;
+    const summary = `${how}: arrived ${arrived.join(', ')} of ${EVENTS} per round; ${authenticatedRequests(collector)} unload request(s); ${duplicates} duplicate(s)`;
     test.info().annotations.push({ type: 'measured', description: summary });
     console.log(`[crosssite] ${summary}`);
     expect(arrived).toEqual(Array(ROUNDS).fill(EVENTS));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createPageTransport } from '../../src/platform/page-transport';
-import { createReachability } from '../../src/platform/reachability';
+import { createReachability } from '../../src/transport/reachability';
 import { KEEPALIVE_BUDGET_BYTES, UNLOAD_RESERVE_BYTES, createKeepaliveBudget } from '../../src/transport/keepalive-budget';
 import { createIngestionWire } from '../../src/wire/ingestion';
 import type { OutgoingBatch } from '../../src/core/types';

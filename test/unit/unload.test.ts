@@ -4,7 +4,7 @@ import type { Storage, StoredEvent } from '../../src/core/types';
 import { watchLifecycle } from '../../src/platform/lifecycle';
 import { KEEPALIVE_BUDGET_BYTES, createUnloadSender, unloadUrl } from '../../src/transport/unload';
 import { createKeepaliveBudget } from '../../src/transport/keepalive-budget';
-import { createReachability } from '../../src/platform/reachability';
+import { createReachability } from '../../src/transport/reachability';
 import { attachUnload } from '../../src/platform/leave';
 import type { LeaveHooks } from '../../src/core/client';
 
