@@ -316,22 +316,15 @@ export function resolveOptions<Shape extends z.core.$ZodLooseShape>(
     throw new OutboxOptionsError(`createOutbox: invalid options: ${[...missing, ...lines].join('; ')}`);
   }
   const o = result.data as Record<string, any>;
+  // zod's output holds only the keys given (undefined ones were left out above), so the defaults show through.
   const resolved = {
+    ...DEFAULTS,
+    headers: {},
+    metadata: {},
+    debug: false,
+    timing: {},
     ...o,
-    flushAt: o.flushAt ?? DEFAULTS.flushAt,
-    maxBatchEvents: o.maxBatchEvents ?? DEFAULTS.maxBatchEvents,
-    flushInterval: o.flushInterval ?? DEFAULTS.flushInterval,
-    maxBatchBytes: o.maxBatchBytes ?? DEFAULTS.maxBatchBytes,
-    maxEventBytes: o.maxEventBytes ?? DEFAULTS.maxEventBytes,
-    maxQueueEvents: o.maxQueueEvents ?? DEFAULTS.maxQueueEvents,
-    maxEventAgeMs: o.maxEventAgeMs ?? DEFAULTS.maxEventAgeMs,
-    requestTimeoutMs: o.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
     retry: { ...DEFAULTS.retry, ...(o.retry ?? {}) },
-    compression: o.compression ?? DEFAULTS.compression,
-    headers: o.headers ?? {},
-    metadata: o.metadata ?? {},
-    debug: o.debug ?? false,
-    timing: o.timing ?? {},
   };
   Object.assign(resolved, where);
   if (resolved.maxEventBytes > resolved.maxBatchBytes) {
