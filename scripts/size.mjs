@@ -13,6 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { MANGLE_PROPS } from './mangle.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const KB = 1024;
@@ -53,6 +54,7 @@ if (process.argv.includes('--analyze')) {
       entryPoints: [path.join(root, b.entry)],
       bundle: true,
       minify: true,
+      mangleProps: MANGLE_PROPS,
       write: false,
       metafile: true,
       format: b.format,
