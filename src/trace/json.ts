@@ -1,4 +1,4 @@
-import { utf8Length } from '../core/encode';
+import { fitsBytes } from '../core/encode';
 
 /** Short marker strings that stand in for a value Outbox could not send as given. */
 export const MARKER = {
@@ -56,13 +56,6 @@ export function toText(value: unknown, maxBytes: number): { text: string | undef
 function tooLarge(maxBytes: number, problems: string[]): { text: string; problems: string[] } {
   problems.push(`over ${maxBytes} bytes, replaced by a marker`);
   return { text: MARKER.tooLarge(maxBytes), problems };
-}
-
-/** True when `text` has at most `maxBytes` UTF-8 bytes (counted only when its length leaves doubt). */
-export function fitsBytes(text: string, maxBytes: number): boolean {
-  if (text.length * 3 <= maxBytes) return true;
-  if (text.length > maxBytes) return false;
-  return utf8Length(text) <= maxBytes;
 }
 
 /** Any surrogate, paired or not: a string without one is well-formed as it is. */
