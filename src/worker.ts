@@ -5,7 +5,7 @@
  */
 import * as z from 'zod/mini';
 import { assemble } from './create';
-import { OutboxOptionsError, type OutboxOptions } from './core/options';
+import { optionsFromEnv, OutboxOptionsError, type OutboxOptions } from './core/options';
 import type { Clock, Outbox } from './core/types';
 import { createFetchTransport } from './transport/fetch';
 
@@ -76,7 +76,7 @@ function build(input: WorkerOutboxOptions, autoFlush: boolean): { outbox: Outbox
     });
   };
   const { outbox } = assemble(input, {
-    env,
+    fromEnv: optionsFromEnv(env),
     extraShape,
     check(o) {
       if (o.storage === 'indexeddb') {

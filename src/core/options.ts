@@ -213,13 +213,19 @@ const ENV_KEYS: Record<string, string[]> = {
   flushAt: ['OUTBOX_FLUSH_AT', 'LANGFUSE_FLUSH_AT'],
   flushInterval: ['OUTBOX_FLUSH_INTERVAL', 'LANGFUSE_FLUSH_INTERVAL'],
 };
-const NUMERIC = new Set(['flushAt', 'flushInterval']);
+const NUMERIC = ['flushAt', 'flushInterval'];
+
+/** Option values read from an environment, and the variable each came from (named in error messages). */
+export interface EnvOptions {
+  values: Record<string, unknown>;
+  sources: Record<string, string>;
+}
 
 /**
  * Reads options from an environment object (`process.env`, a Worker's `env`). Numbers are parsed; a value that
  * is not a number is kept as text so validation names it.
  */
-export function optionsFromEnv(env: Record<string, unknown> | undefined): { values: Record<string, unknown>; sources: Record<string, string> } {
+export function optionsFromEnv(env: Record<string, unknown> | undefined): EnvOptions {
   const values: Record<string, unknown> = {};
   const sources: Record<string, string> = {};
   if (!env || typeof env !== 'object') return { values, sources };
@@ -228,7 +234,7 @@ export function optionsFromEnv(env: Record<string, unknown> | undefined): { valu
       const raw = env[name];
       if (typeof raw !== 'string' || raw === '') continue;
       const num = Number(raw);
-      values[option] = NUMERIC.has(option) && raw.trim() !== '' && !Number.isNaN(num) ? num : raw;
+      values[option] = NUMERIC.includes(option) && raw.trim() !== '' && !Number.isNaN(num) ? num : raw;
       sources[option] = name;
       break;
     }
@@ -292,11 +298,22 @@ export function resolveOptions<Shape extends z.core.$ZodLooseShape>(
   env: Record<string, unknown> | undefined,
   extraShape?: Shape,
 ): ResolvedOptions & z.infer<z.ZodMiniObject<Shape>> {
+  return resolveOptionsFrom(input, optionsFromEnv(env), extraShape);
+}
+
+/**
+ * resolveOptions() with the environment already read (`optionsFromEnv`), or none: a page has no environment, and
+ * calling this leaves the environment table out of the browser bundles.
+ */
+export function resolveOptionsFrom<Shape extends z.core.$ZodLooseShape>(
+  input: unknown,
+  fromEnv: EnvOptions = { values: {}, sources: {} },
+  extraShape?: Shape,
+): ResolvedOptions & z.infer<z.ZodMiniObject<Shape>> {
   if (input === undefined) input = {};
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw new OutboxOptionsError(`createOutbox(options): options must be an object, got ${describe(input)}`);
   }
-  const fromEnv = optionsFromEnv(env);
   const merged: Record<string, unknown> = { ...fromEnv.values };
   for (const [k, v] of Object.entries(input)) if (v !== undefined) merged[k] = v;
   const schema = z.strictObject({ ...optionsShape, ...(extraShape ?? {}) });
