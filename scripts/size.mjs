@@ -8,6 +8,8 @@
 // The split of the core into parts (issue 11) cost 1.6 KB gz (18.0 → 19.6 global, 13.1 → 14.7 worker): the
 // budgets were raised to that once, and the size work of issue 16 is to win it back. The observation API, the OTLP
 // wire and score validation (Langfuse v4) then added 7.9 KB gz to the global and 7.5 KB to the Workers bundle.
+// Issue 16's first pass (fewer zod kinds, shared helpers, property mangling, no env table in page bundles) took
+// the global from 27.5 to 25.7 KB and the Workers bundle from 21.7 to 20.8 KB; the budgets followed.
 import { build } from 'esbuild';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -20,8 +22,8 @@ const KB = 1024;
 
 /** file in dist/ → { budget (bytes, min+gzip), target from the issue, how to rebuild it for --analyze }. */
 const BUDGETS = [
-  { file: 'outbox.global.js', budget: 27.5 * KB, target: 8 * KB, entry: 'src/script.ts', format: 'iife', platform: 'browser' },
-  { file: 'outbox.worker.js', budget: 22 * KB, target: 6 * KB, entry: 'src/worker.ts', format: 'esm', platform: 'neutral' },
+  { file: 'outbox.global.js', budget: 26 * KB, target: 8 * KB, entry: 'src/script.ts', format: 'iife', platform: 'browser' },
+  { file: 'outbox.worker.js', budget: 21 * KB, target: 6 * KB, entry: 'src/worker.ts', format: 'esm', platform: 'neutral' },
   { file: 'outbox-sw.js', budget: 6 * KB, target: 6 * KB, entry: 'src/outbox-sw.ts', format: 'iife', platform: 'browser' },
 ];
 
