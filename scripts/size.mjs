@@ -2,25 +2,29 @@
 // when one is over (a regression) or missing. Prints a table; `--analyze` adds what each bundle is made of
 // (esbuild metafile: zod, idb-keyval, our modules). Run after `node scripts/build.mjs`.
 //
-// The issue's targets are 8 KB (global), 6 KB (worker) and 6 KB (sw). With zod/mini (~7 KB gz on its own) and
-// the durable browser queue they are not met; each budget below is the size measured when it was set, rounded up
+// The targets (issue 16) are 16 KB (global), 12 KB (worker) and 6 KB (sw); the first two are not met; each budget below is the size measured when it was set, rounded up
 // to the next 0.5 KB, so any growth fails. Lower a budget whenever a change shrinks its bundle.
 // The split of the core into parts (issue 11) cost 1.6 KB gz (18.0 → 19.6 global, 13.1 → 14.7 worker): the
 // budgets were raised to that once, and the size work of issue 16 is to win it back. The observation API, the OTLP
 // wire and score validation (Langfuse v4) then added 7.9 KB gz to the global and 7.5 KB to the Workers bundle.
+// Issue 16's first pass (fewer zod kinds, shared helpers, property mangling, no env table in page bundles) took
+// the global from 27.5 to 25.7 KB and the Workers bundle from 21.7 to 20.8 KB; the budgets followed. The
+// reliability work (keepalive accountant, storage faults, reachability, bfcache lock) then added 2.0 KB to the
+// global, and outboxQueueConsumer (exported from outbox/worker) 4.7 KB to the self-contained Workers bundle.
 import { build } from 'esbuild';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { MANGLE_PROPS } from './mangle.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const KB = 1024;
 
 /** file in dist/ → { budget (bytes, min+gzip), target from the issue, how to rebuild it for --analyze }. */
 const BUDGETS = [
-  { file: 'outbox.global.js', budget: 27.5 * KB, target: 8 * KB, entry: 'src/script.ts', format: 'iife', platform: 'browser' },
-  { file: 'outbox.worker.js', budget: 26 * KB, target: 6 * KB, entry: 'src/worker.ts', format: 'esm', platform: 'neutral' },
+  { file: 'outbox.global.js', budget: 28 * KB, target: 16 * KB, entry: 'src/script.ts', format: 'iife', platform: 'browser' },
+  { file: 'outbox.worker.js', budget: 25.5 * KB, target: 12 * KB, entry: 'src/worker.ts', format: 'esm', platform: 'neutral' },
   { file: 'outbox-sw.js', budget: 6 * KB, target: 6 * KB, entry: 'src/outbox-sw.ts', format: 'iife', platform: 'browser' },
 ];
 
@@ -53,6 +57,7 @@ if (process.argv.includes('--analyze')) {
       entryPoints: [path.join(root, b.entry)],
       bundle: true,
       minify: true,
+      mangleProps: MANGLE_PROPS,
       write: false,
       metafile: true,
       format: b.format,

@@ -1,6 +1,6 @@
 import { createClient, type ClientHooks, type Platform } from './core/client';
 import { systemClock } from './core/clock';
-import { OutboxOptionsError, resolveOptions, type ResolvedOptions } from './core/options';
+import { OutboxOptionsError, resolveOptionsFrom, type EnvOptions, type ResolvedOptions } from './core/options';
 import { createUuid } from './core/uuid';
 import type { Outbox } from './core/types';
 import { checkScore } from './trace/score';
@@ -12,8 +12,8 @@ import type { Wire, WireName } from './wire/types';
 
 /** What an entry decides: where options come from and which platform parts to plug in. */
 export interface EntrySetup {
-  /** Environment object to read OUTBOX_* / LANGFUSE_* from. */
-  env?: Record<string, unknown>;
+  /** Options read from the environment (OUTBOX_* / LANGFUSE_*, by `optionsFromEnv`); a page has none. */
+  fromEnv?: EnvOptions;
   /** Base URL for relative endpoints (a page's location). */
   baseUrl?: string;
   /** Entry-specific option keys (zod/mini shape) accepted on top of the shared ones. */
@@ -64,7 +64,7 @@ function buildWires(o: ResolvedOptions, hint: string | undefined, warn: (message
 
 /** Validates options, builds the wires, the fetch transport, the client and its tracing. Throws OutboxOptionsError only. */
 export function assemble(input: unknown, setup: EntrySetup): { outbox: Outbox; hooks: ClientHooks } {
-  const options = resolveOptions(input, setup.env, setup.extraShape) as ResolvedOptions & Record<string, unknown>;
+  const options = resolveOptionsFrom(input, setup.fromEnv, setup.extraShape) as ResolvedOptions & Record<string, unknown>;
   if (options.endpoint !== undefined) options.endpoint = absolute(options.endpoint, 'endpoint', setup.baseUrl);
   if (options.tracesEndpoint !== undefined) options.tracesEndpoint = absolute(options.tracesEndpoint, 'endpoints.traces', setup.baseUrl);
   setup.check?.(options);

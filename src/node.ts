@@ -3,7 +3,7 @@
  * `process.env`. Touches no browser global.
  */
 import { assemble } from './create';
-import type { OutboxOptions } from './core/options';
+import { optionsFromEnv, type OutboxOptions } from './core/options';
 import type { Outbox } from './core/types';
 
 export type { OutboxOptions } from './core/options';
@@ -13,5 +13,5 @@ export { OutboxOptionsError } from './core/options';
 /** Creates a client. Throws OutboxOptionsError for invalid options (and only then). */
 export function createOutbox(options: Partial<OutboxOptions> = {}): Outbox {
   const env = (globalThis as { process?: { env?: Record<string, unknown> } }).process?.env;
-  return assemble(options, { env }).outbox;
+  return assemble(options, { fromEnv: optionsFromEnv(env) }).outbox;
 }

@@ -5,7 +5,7 @@
  */
 import * as z from 'zod/mini';
 import { assemble } from './create';
-import { OutboxOptionsError, type OutboxOptions, type ResolvedOptions } from './core/options';
+import { optionsFromEnv, OutboxOptionsError, type OutboxOptions, type ResolvedOptions } from './core/options';
 import type { Clock, Outbox, Transport } from './core/types';
 import { createFetchTransport } from './transport/fetch';
 import { withQueueHandoff } from './transport/queue-handoff';
@@ -101,7 +101,7 @@ function build(input: WorkerOutboxOptions, autoFlush: boolean): { outbox: Outbox
     });
   };
   const { outbox } = assemble(input, {
-    env,
+    fromEnv: optionsFromEnv(env),
     extraShape,
     check(o) {
       if (o.storage === 'indexeddb') {

@@ -34,13 +34,21 @@ export function utf8Length(text: string): number {
     const c = text.charCodeAt(i);
     if (c < 0x80) continue;
     if (c < 0x800) bytes += 1;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      const next = text.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        bytes += 2; // 4 bytes for two UTF-16 units
-        i++;
-      } else bytes += 2;
-    } else bytes += 2;
+    else {
+      bytes += 2;
+      // A surrogate pair is 4 bytes for two UTF-16 units: its second unit adds nothing more.
+      if (c >= 0xd800 && c <= 0xdbff) {
+        const next = text.charCodeAt(i + 1);
+        if (next >= 0xdc00 && next <= 0xdfff) i++;
+      }
+    }
   }
   return bytes;
+}
+
+/** True when `text` has at most `maxBytes` UTF-8 bytes (counted only when its length leaves doubt). */
+export function fitsBytes(text: string, maxBytes: number): boolean {
+  if (text.length * 3 <= maxBytes) return true;
+  if (text.length > maxBytes) return false;
+  return utf8Length(text) <= maxBytes;
 }

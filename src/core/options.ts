@@ -126,20 +126,25 @@ export const DEFAULTS = {
 
 export { OutboxOptionsError };
 
-// The schema sticks to a few zod kinds (string, number, boolean, strictObject, custom/refine): z.int, z.enum and
-// z.record each pull in code of their own, ~1.7 KB min+gzip together in every bundle (scripts/size.mjs).
+// The schema sticks to three zod kinds: strictObject, optional and custom (with refine/superRefine checks). Each
+// other kind pulls in code of its own: z.string, z.number and z.boolean cost ~0.35 KB min+gzip together, z.int,
+// z.enum and z.record ~1.7 KB more, in every bundle (scripts/size.mjs). A custom check aborts like a type check, so
+// a value of the wrong type gets one issue, with the same message.
+
+/** An optional value that must pass `test`, else the issue reads `must be …` with `error`. */
+function optional<T>(test: (v: unknown) => boolean, error: string) {
+  return z.optional(z.custom<T>(test, { error }));
+}
 
 function int(min: number, max = Number.MAX_SAFE_INTEGER) {
   const rule = max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`;
-  const error = `must be ${rule}`;
-  return z.optional(z.number({ error }).check(z.refine((v) => Number.isInteger(v) && v >= min && v <= max, { error })));
+  return optional<number>((v) => Number.isInteger(v) && (v as number) >= min && (v as number) <= max, `must be ${rule}`);
 }
 
-const fn = (name: string) =>
-  z.optional(z.custom<(arg: never) => void>((v) => typeof v === 'function', { error: `must be a function (${name})` }));
+const fn = (name: string) => optional<(arg: never) => void>((v) => typeof v === 'function', `must be a function (${name})`);
 
 function oneOf<T extends string>(values: readonly T[], error: string) {
-  return z.optional(z.custom<T>((v) => values.includes(v as T), { error }));
+  return optional<T>((v) => values.includes(v as T), error);
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -149,10 +154,10 @@ const retrySchema = z.strictObject(
   { error: 'must be an object { initialDelayMs, maxDelayMs, maxAttempts }' },
 );
 
-/** The zod schema of the options shared by every entry. Entries may extend it with their own keys. */
-const url = () => z.optional(z.string({ error: 'must be a URL string' }).check(z.refine((v) => v !== '', { error: 'must be a URL string' })));
-const text = () => z.optional(z.string({ error: 'must be a string' }));
+const url = () => optional<string>((v) => typeof v === 'string' && v !== '', 'must be a URL string');
+const text = () => optional<string>((v) => typeof v === 'string', 'must be a string');
 
+/** The zod schema of the options shared by every entry. Entries may extend it with their own keys. */
 export const optionsShape = {
   baseUrl: url(),
   relay: url(),
@@ -162,14 +167,13 @@ export const optionsShape = {
   release: text(),
   mask: fn('mask'),
   maxBatchEvents: int(1, 10_000),
-  publicKey: z.optional(z.string({ error: 'must be a string' })),
-  secretKey: z.optional(z.string({ error: 'must be a string' })),
+  publicKey: text(),
+  secretKey: text(),
   flushAt: int(1, 10_000),
   flushInterval: z.optional(
-    z.number({ error: 'must be a number of seconds > 0' }).check(
-      z.refine((v) => v > 0, { error: 'must be a number of seconds > 0' }),
-      z.refine((v) => v <= 86_400, { error: 'must be at most 86400 seconds' }),
-    ),
+    z
+      .custom<number>((v) => typeof v === 'number' && Number.isFinite(v) && v > 0, { error: 'must be a number of seconds > 0' })
+      .check(z.refine((v) => v <= 86_400, { error: 'must be at most 86400 seconds' })),
   ),
   maxBatchBytes: int(1024),
   maxEventBytes: int(64),
@@ -192,7 +196,7 @@ export const optionsShape = {
   metadata: z.optional(z.custom<Record<string, unknown>>(isPlainObject, { error: 'must be an object' })),
   onDrop: fn('onDrop'),
   onError: fn('onError'),
-  debug: z.optional(z.boolean({ error: 'must be true or false' })),
+  debug: optional<boolean>((v) => typeof v === 'boolean', 'must be true or false'),
   timing: z.optional(
     z.strictObject({ sentGraceMs: int(0), waitUntilBudgetMs: int(1) }, { error: 'must be an object { sentGraceMs, waitUntilBudgetMs }' }),
   ),
@@ -209,13 +213,19 @@ const ENV_KEYS: Record<string, string[]> = {
   flushAt: ['OUTBOX_FLUSH_AT', 'LANGFUSE_FLUSH_AT'],
   flushInterval: ['OUTBOX_FLUSH_INTERVAL', 'LANGFUSE_FLUSH_INTERVAL'],
 };
-const NUMERIC = new Set(['flushAt', 'flushInterval']);
+const NUMERIC = ['flushAt', 'flushInterval'];
+
+/** Option values read from an environment, and the variable each came from (named in error messages). */
+export interface EnvOptions {
+  values: Record<string, unknown>;
+  sources: Record<string, string>;
+}
 
 /**
  * Reads options from an environment object (`process.env`, a Worker's `env`). Numbers are parsed; a value that
  * is not a number is kept as text so validation names it.
  */
-export function optionsFromEnv(env: Record<string, unknown> | undefined): { values: Record<string, unknown>; sources: Record<string, string> } {
+export function optionsFromEnv(env: Record<string, unknown> | undefined): EnvOptions {
   const values: Record<string, unknown> = {};
   const sources: Record<string, string> = {};
   if (!env || typeof env !== 'object') return { values, sources };
@@ -224,7 +234,7 @@ export function optionsFromEnv(env: Record<string, unknown> | undefined): { valu
       const raw = env[name];
       if (typeof raw !== 'string' || raw === '') continue;
       const num = Number(raw);
-      values[option] = NUMERIC.has(option) && raw.trim() !== '' && !Number.isNaN(num) ? num : raw;
+      values[option] = NUMERIC.includes(option) && raw.trim() !== '' && !Number.isNaN(num) ? num : raw;
       sources[option] = name;
       break;
     }
@@ -288,11 +298,22 @@ export function resolveOptions<Shape extends z.core.$ZodLooseShape>(
   env: Record<string, unknown> | undefined,
   extraShape?: Shape,
 ): ResolvedOptions & z.infer<z.ZodMiniObject<Shape>> {
+  return resolveOptionsFrom(input, optionsFromEnv(env), extraShape);
+}
+
+/**
+ * resolveOptions() with the environment already read (`optionsFromEnv`), or none: a page has no environment, and
+ * calling this leaves the environment table out of the browser bundles.
+ */
+export function resolveOptionsFrom<Shape extends z.core.$ZodLooseShape>(
+  input: unknown,
+  fromEnv: EnvOptions = { values: {}, sources: {} },
+  extraShape?: Shape,
+): ResolvedOptions & z.infer<z.ZodMiniObject<Shape>> {
   if (input === undefined) input = {};
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw new OutboxOptionsError(`createOutbox(options): options must be an object, got ${describe(input)}`);
   }
-  const fromEnv = optionsFromEnv(env);
   const merged: Record<string, unknown> = { ...fromEnv.values };
   for (const [k, v] of Object.entries(input)) if (v !== undefined) merged[k] = v;
   const schema = z.strictObject({ ...optionsShape, ...(extraShape ?? {}) });
@@ -307,29 +328,20 @@ export function resolveOptions<Shape extends z.core.$ZodLooseShape>(
       const name = issue.path.map(String).join('.') || 'options';
       const option = String(issue.path[0] ?? '');
       const source = option in input! ? '' : fromEnv.sources[option] ? ` (from ${fromEnv.sources[option]})` : '';
-      const value = valueAt(merged, issue.path);
-      if (value === undefined && issue.code === 'invalid_type') return `${name}${source} is required`;
-      return `${name}${source} ${issue.message}, got ${describe(value)}`;
+      return `${name}${source} ${issue.message}, got ${describe(valueAt(merged, issue.path))}`;
     });
     throw new OutboxOptionsError(`createOutbox: invalid options: ${[...missing, ...lines].join('; ')}`);
   }
   const o = result.data as Record<string, any>;
+  // zod's output holds only the keys given (undefined ones were left out above), so the defaults show through.
   const resolved = {
+    ...DEFAULTS,
+    headers: {},
+    metadata: {},
+    debug: false,
+    timing: {},
     ...o,
-    flushAt: o.flushAt ?? DEFAULTS.flushAt,
-    maxBatchEvents: o.maxBatchEvents ?? DEFAULTS.maxBatchEvents,
-    flushInterval: o.flushInterval ?? DEFAULTS.flushInterval,
-    maxBatchBytes: o.maxBatchBytes ?? DEFAULTS.maxBatchBytes,
-    maxEventBytes: o.maxEventBytes ?? DEFAULTS.maxEventBytes,
-    maxQueueEvents: o.maxQueueEvents ?? DEFAULTS.maxQueueEvents,
-    maxEventAgeMs: o.maxEventAgeMs ?? DEFAULTS.maxEventAgeMs,
-    requestTimeoutMs: o.requestTimeoutMs ?? DEFAULTS.requestTimeoutMs,
     retry: { ...DEFAULTS.retry, ...(o.retry ?? {}) },
-    compression: o.compression ?? DEFAULTS.compression,
-    headers: o.headers ?? {},
-    metadata: o.metadata ?? {},
-    debug: o.debug ?? false,
-    timing: o.timing ?? {},
   };
   Object.assign(resolved, where);
   if (resolved.maxEventBytes > resolved.maxBatchBytes) {

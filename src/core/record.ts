@@ -1,4 +1,4 @@
-import { utf8Length } from './encode';
+import { fitsBytes } from './encode';
 import { errorText } from './errors';
 import type { DropReason, QueuedEvent, StoredEvent, TrackOptions } from './types';
 import type { Wire } from '../wire/types';
@@ -31,8 +31,7 @@ export function sealRecord(record: QueuedEvent, wire: Wire, limit: number): { li
   }
   record.body = undefined;
   if (line === undefined) return { reason: 'invalid', detail: 'body is not JSON-serializable' };
-  // Characters bound bytes from below and a third of them from above: count bytes only when it could matter.
-  if (line.length > limit || (line.length * 3 > limit && utf8Length(line) > limit)) {
+  if (!fitsBytes(line, limit)) {
     return { reason: 'too-large', detail: `record is larger than maxEventBytes (${limit})` };
   }
   return { line };

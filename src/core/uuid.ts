@@ -3,25 +3,16 @@
  * machine class (platform-facts §6); one `getRandomValues` call per 256 ids and a lookup table keep an id well
  * under 0.2 µs.
  */
-const HEX: string[] = [];
-for (let i = 0; i < 256; i++) HEX.push((i + 0x100).toString(16).slice(1));
-
-const POOL_IDS = 256;
+import { createBytePool, HEX } from './hex';
 
 export type RandomFill = (buffer: Uint8Array) => void;
 
 /** Returns a function that makes v4 UUIDs from `fill` (default: `crypto.getRandomValues`). */
 export function createUuid(fill: RandomFill = (b) => void crypto.getRandomValues(b)): () => string {
-  const pool = new Uint8Array(16 * POOL_IDS);
-  let offset = pool.length;
+  const pool = createBytePool(fill);
   return function uuid(): string {
-    if (offset === pool.length) {
-      fill(pool);
-      offset = 0;
-    }
-    const o = offset;
-    offset += 16;
-    const b = pool;
+    const o = pool.take(16);
+    const b = pool.bytes;
     return (
       HEX[b[o]!]! + HEX[b[o + 1]!]! + HEX[b[o + 2]!]! + HEX[b[o + 3]!]! + '-' +
       HEX[b[o + 4]!]! + HEX[b[o + 5]!]! + '-' +

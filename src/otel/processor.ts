@@ -2,7 +2,7 @@ import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { assemble } from '../create';
 import type { ClientHooks } from '../core/client';
-import { OutboxOptionsError } from '../core/options';
+import { optionsFromEnv, OutboxOptionsError } from '../core/options';
 import type { Outbox, OutboxStats, Transport } from '../core/types';
 import { authHeaders, createFetchTransport } from '../transport/fetch';
 import { SDK_VERSION } from '../wire/ingestion';
@@ -84,7 +84,7 @@ export class OutboxSpanProcessor implements SpanProcessor {
     let built: { outbox: Outbox; hooks: ClientHooks };
     try {
       built = assemble(client, {
-        env: settings.env,
+        fromEnv: optionsFromEnv(settings.env as Record<string, unknown> | undefined),
         platform: (o) => {
           const headers = {
             ...authHeaders(o.publicKey, o.secretKey),

@@ -1,5 +1,5 @@
 import { attr, type OtlpKeyValue } from '../wire/otlp';
-import { MARKER, toText } from './json';
+import { MARKER, SURROGATE, toText } from './json';
 import { isoTime, toEpochMs } from './time';
 import type { ObservationAttributes, ObservationType, TraceAttributes } from './types';
 
@@ -14,7 +14,6 @@ export interface Encoder {
   warn(detail: string): void;
 }
 
-const SURROGATE = /[\ud800-\udfff]/;
 const LEVELS = ['DEBUG', 'DEFAULT', 'WARNING', 'ERROR'];
 
 /** Types that carry model, usage, cost and prompt (the Langfuse SDKs' generation and embedding). */

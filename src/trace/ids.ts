@@ -1,28 +1,20 @@
 /**
- * Trace ids (32 hex digits) and span ids (16) from a pooled random buffer: one `fill` call per 4 KiB (256 trace ids
- * or 512 span ids) and a byte → hex table, instead of a crypto call per id (see core/uuid.ts for the numbers).
+ * Trace ids (32 hex digits) and span ids (16) from the pooled random bytes of core/hex.ts: one `fill` call per 4 KiB
+ * (256 trace ids or 512 span ids) and a byte → hex table, instead of a crypto call per id (see core/uuid.ts).
  */
-const HEX: string[] = [];
-for (let i = 0; i < 256; i++) HEX.push((i + 0x100).toString(16).slice(1));
-
-const POOL_BYTES = 4096;
+import { createBytePool, HEX } from '../core/hex';
 
 /** Makes random lowercase-hex ids from `fill`; an all-zero id (invalid in OTLP) is never returned. */
 export function createIds(fill: (buffer: Uint8Array) => void): { traceId(): string; spanId(): string } {
-  const pool = new Uint8Array(POOL_BYTES);
-  let offset = POOL_BYTES;
+  const pool = createBytePool(fill);
   function hex(bytes: number): string {
-    if (offset + bytes > POOL_BYTES) {
-      fill(pool);
-      offset = 0;
-    }
+    const start = pool.take(bytes);
     let id = '';
     let any = 0;
-    for (let i = offset, end = offset + bytes; i < end; i++) {
-      id += HEX[pool[i]!]!;
-      any |= pool[i]!;
+    for (let i = start; i < start + bytes; i++) {
+      id += HEX[pool.bytes[i]!]!;
+      any |= pool.bytes[i]!;
     }
-    offset += bytes;
     // All zero is invalid in OTLP; at odds of 2^-64 (or a broken fill) the last digit becomes 1 rather than looping.
     return any !== 0 ? id : id.slice(0, -1) + '1';
   }

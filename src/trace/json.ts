@@ -1,4 +1,4 @@
-import { utf8Length } from '../core/encode';
+import { fitsBytes } from '../core/encode';
 
 /** Short marker strings that stand in for a value Outbox could not send as given. */
 export const MARKER = {
@@ -58,35 +58,18 @@ function tooLarge(maxBytes: number, problems: string[]): { text: string; problem
   return { text: MARKER.tooLarge(maxBytes), problems };
 }
 
-/** True when `text` has at most `maxBytes` UTF-8 bytes (counted only when its length leaves doubt). */
-export function fitsBytes(text: string, maxBytes: number): boolean {
-  if (text.length * 3 <= maxBytes) return true;
-  if (text.length > maxBytes) return false;
-  return utf8Length(text) <= maxBytes;
-}
+/** Any surrogate, paired or not: a string without one is well-formed as it is. */
+export const SURROGATE = /[\ud800-\udfff]/;
 
-const SURROGATE = /[\ud800-\udfff]/;
-
-/** `text` with lone surrogates replaced by U+FFFD (a problem is noted when one was). */
+/**
+ * `text` with lone surrogates replaced by U+FFFD (a problem is noted when one was). JSON.stringify writes paired
+ * surrogates as they are and lone ones as escapes, so the JSON repair below does this job too.
+ */
 export function wellFormed(text: string, problems: string[]): string {
   if (!SURROGATE.test(text)) return text;
-  const native = (text as { toWellFormed?: () => string }).toWellFormed;
-  let out = '';
-  if (typeof native === 'function') out = native.call(text);
-  else {
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c >= 0xd800 && c <= 0xdbff) {
-        const next = text.charCodeAt(i + 1);
-        if (next >= 0xdc00 && next <= 0xdfff) {
-          out += text[i]! + text[i + 1]!;
-          i++;
-        } else out += '\ufffd';
-      } else out += c >= 0xdc00 && c <= 0xdfff ? '\ufffd' : text[i]!;
-    }
-  }
-  if (out !== text) problems.push('lone surrogate replaced by U+FFFD');
-  return out;
+  const json = JSON.stringify(text);
+  const fixed = wellFormedJson(json, problems);
+  return fixed === json ? text : (JSON.parse(fixed) as string);
 }
 
 // JSON.stringify writes paired surrogates as they are and lone ones as `\udXXX`; an escape is one only when an odd
@@ -150,39 +133,23 @@ function clean(value: unknown, depth: number, ancestors: Set<object>, found: Set
       return clean(replaced, depth + 1, ancestors, found);
     }
     if (value instanceof Number || value instanceof String || value instanceof Boolean) return value.valueOf();
-    if (Array.isArray(obj)) {
-      const out: unknown[] = [];
-      const length = Math.min(obj.length, MAX_ENTRIES);
-      if (obj.length > MAX_ENTRIES) found.add(`array over ${MAX_ENTRIES} items cut`);
-      for (let i = 0; i < length; i++) {
-        let item: unknown;
-        try {
-          item = obj[i];
-        } catch {
-          found.add('unreadable value');
-          out.push(MARKER.unreadable);
-          continue;
-        }
-        const copy = clean(item, depth + 1, ancestors, found);
-        out.push(copy === undefined ? null : copy);
-      }
-      return out;
-    }
-    const out: Record<string, unknown> = Object.create(null);
-    const keys = Object.keys(obj);
-    if (keys.length > MAX_ENTRIES) found.add(`object over ${MAX_ENTRIES} keys cut`);
+    // An array keeps its length (a value JSON cannot carry becomes null); an object drops such keys.
+    const array = Array.isArray(obj);
+    const out: Record<string, unknown> | unknown[] = array ? [] : Object.create(null);
+    const size = array ? obj.length : 0;
+    const keys = array ? Array.from({ length: Math.min(size, MAX_ENTRIES) }, (_, i) => String(i)) : Object.keys(obj);
+    if (array ? size > MAX_ENTRIES : keys.length > MAX_ENTRIES) found.add(array ? `array over ${MAX_ENTRIES} items cut` : `object over ${MAX_ENTRIES} keys cut`);
     for (let i = 0; i < keys.length && i < MAX_ENTRIES; i++) {
       const key = keys[i]!;
-      let item: unknown;
+      let copy: unknown;
       try {
-        item = obj[key];
+        copy = clean(obj[key], depth + 1, ancestors, found);
       } catch {
-        found.add('unreadable value');
-        out[key] = MARKER.unreadable;
-        continue;
+        found.add('unreadable value'); // a getter that threw
+        copy = MARKER.unreadable;
       }
-      const copy = clean(item, depth + 1, ancestors, found);
-      if (copy !== undefined) out[key] = copy;
+      if (array) (out as unknown[]).push(copy === undefined ? null : copy);
+      else if (copy !== undefined) (out as Record<string, unknown>)[key] = copy;
     }
     return out;
   } catch {

@@ -24,9 +24,9 @@ export interface ScoreBody {
 
 export type ScoreCheck = { ok: true; id: string; body: ScoreBody; stripped?: string[] } | { ok: false; detail: string };
 
-// Few zod kinds, as in core/options.ts: string, number, object, optional, custom/refine.
+// Few zod kinds, as in core/options.ts: object, optional, custom (with a superRefine check).
 const text = (rule: string, test: (v: string) => boolean = () => true) =>
-  z.string({ error: `must be ${rule}` }).check(z.refine(test, { error: `must be ${rule}` }));
+  z.custom<string>((v) => typeof v === 'string' && test(v), { error: `must be ${rule}` });
 const optionalId = z.optional(text('a non-empty string', (v) => v !== ''));
 const TYPES: readonly string[] = ['NUMERIC', 'BOOLEAN', 'CATEGORICAL', 'TEXT'];
 

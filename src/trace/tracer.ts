@@ -4,7 +4,7 @@ import { fitSpan } from './budget';
 import { createIds, normalizeHexId } from './ids';
 import { buildSpan, mergeObservation, mergeTrace, type ObservationState, type TraceState } from './observation';
 import { toEpochMs } from './time';
-import type { Observation, ObservationAttributes, ObservationType, StartOptions, TraceAttributes, Tracing, TracingDeps } from './types';
+import type { Observation, ObservationAttributes, ObservationType, StartOptions, Tracing, TracingDeps } from './types';
 
 const TYPES: readonly ObservationType[] = [
   'span', 'generation', 'event', 'agent', 'tool', 'chain', 'retriever', 'evaluator', 'embedding', 'guardrail',
@@ -121,44 +121,31 @@ export function createTracing(deps: TracingDeps): Tracing {
   }
 
   function handle(s: ObservationState): Observation {
-    const ignored = (call: string) => log(`outbox: ${call} after end() ignored (${s.type} ${s.id} "${s.name}")`);
+    /** Runs `work` while `s` is open, else logs that `call` was ignored; never throws to the host. */
+    const whileOpen = (call: string, work: (warn: (detail: string) => void) => void): void => {
+      try {
+        if (s.ended) log(`outbox: ${call} after end() ignored (${s.type} ${s.id} "${s.name}")`);
+        else work(warnOf(s.id, s.type));
+      } catch {
+        /* never thrown to the host */
+      }
+    };
     return {
       id: s.id,
       traceId: s.traceId,
       type: s.type,
-      update(attributes: ObservationAttributes): void {
-        try {
-          if (s.ended) ignored('update()');
-          else mergeObservation(s.attrs, attributes, warnOf(s.id, s.type));
-        } catch {
-          /* never thrown to the host */
-        }
-      },
-      updateTrace(attributes: TraceAttributes): void {
-        try {
-          if (s.ended) ignored('updateTrace()');
-          else traceUpdate(s, attributes, warnOf(s.id, s.type));
-        } catch {
-          /* never thrown to the host */
-        }
-      },
-      startObservation(name: string, attributes?: ObservationAttributes, options?: StartOptions): Observation {
-        return start(name, attributes, options, s);
-      },
-      end(endTime?: Date | number | string): void {
-        try {
-          if (s.ended) return ignored('end()');
-          const warn = warnOf(s.id, s.type);
+      update: (attributes) => whileOpen('update()', (warn) => mergeObservation(s.attrs, attributes, warn)),
+      updateTrace: (attributes) => whileOpen('updateTrace()', (warn) => traceUpdate(s, attributes, warn)),
+      startObservation: (name, attributes, options) => start(name, attributes, options, s),
+      end: (endTime) =>
+        whileOpen('end()', (warn) => {
           let endMs = timeOf('endTime', endTime, warn);
           if (endMs < s.start) {
             warn('endTime: before the start time, the start time used');
             endMs = s.start;
           }
           finish(s, endMs);
-        } catch {
-          /* never thrown to the host */
-        }
-      },
+        }),
     };
   }
 
