@@ -121,7 +121,10 @@ const AUTH_WORDS: Record<number, string> = {
 /** The OTLP/HTTP JSON wire (spans → ExportTraceServiceRequest) with Langfuse's ingestion-version header. */
 export function createOtlpWire(config: OtlpWireConfig): Wire {
   const resource = JSON.stringify({ attributes: resourceAttributes(config.resource) });
-  const scope = JSON.stringify({ name: 'outbox', version: config.resource.sdkVersion });
+  // Langfuse copies every attribute of a span whose scope does not start with `langfuse-sdk` into its metadata as
+  // `attributes.<key>` (it takes such spans for foreign instrumentation). Outbox's spans carry Langfuse's own
+  // attributes, so they go under a `langfuse-sdk` scope; the resource's telemetry.sdk.* still says it is Outbox.
+  const scope = JSON.stringify({ name: 'langfuse-sdk-outbox', version: config.resource.sdkVersion });
   const prefix = '{"resourceSpans":[{"resource":' + resource + ',"scopeSpans":[{"scope":' + scope + ',"spans":[';
   const suffix = ']}]}]}';
   const headers = { 'Content-Type': 'application/json', 'x-langfuse-ingestion-version': '4', ...config.headers };

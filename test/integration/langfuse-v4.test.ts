@@ -74,6 +74,8 @@ describe('Langfuse v4 from Node', () => {
     expect(root).toMatchObject({ type: 'span', traceId: turn.traceId, trace, environment: 'staging', release: 'r-42', parentObservationId: null });
     expect(byName('llm')).toMatchObject({ type: 'generation', parentObservationId: turn.id, model: 'gpt-4o', trace });
     expect(byName('llm').usageDetails).toMatchObject({ input: 12, output: 30, total: 42 });
+    // Langfuse-native spans: no attribute is copied into metadata as a foreign scope's would be.
+    for (const o of observations) expect(o.metadata).not.toHaveProperty('attributes');
     expect(byName('planner')).toMatchObject({ type: 'agent', parentObservationId: turn.id, trace });
     expect(byName('search')).toMatchObject({ type: 'tool', parentObservationId: agent.id, trace });
     expect(byName('clicked')).toMatchObject({ type: 'event', parentObservationId: turn.id, trace });

@@ -68,7 +68,7 @@ describe('createOtlpWire: request', () => {
               { key: 'langfuse.release', value: { stringValue: 'r42' } },
             ],
           },
-          scopeSpans: [{ scope: { name: 'outbox', version: '0.1.0' }, spans: [span, other] }],
+          scopeSpans: [{ scope: { name: 'langfuse-sdk-outbox', version: '0.1.0' }, spans: [span, other] }],
         },
       ],
     });
