@@ -1,6 +1,8 @@
 import * as z from 'zod/mini';
 import { nextRetry, type RetryPolicy } from '../core/retry';
-import { describeIssues, RelayOptionsError, upstreamFromEnv, upstreamSchema, type UpstreamOptions } from './options';
+import { RelayOptionsError, type UpstreamOptions } from './options';
+import { describeIssues, upstreamSchema } from './options-schema';
+import { upstreamFromEnv } from './resolve-options';
 import { isRelayMessage } from './queue';
 import { deliver } from './upstream';
 

@@ -1,4 +1,5 @@
-import { upstreamFromEnv, type UpstreamOptions } from './options';
+import type { UpstreamOptions } from './options';
+import { upstreamFromEnv } from './resolve-options';
 
 /**
  * The upstream of a request: the `upstream` option (trailing slashes trimmed), else the one in this env (read once
