@@ -3,7 +3,8 @@
  * (OTLP traces, ingestion scores; JSON, gzip, `text/plain` beacons with `?pk=`), validates every record, forwards
  * it with the secret key the relay holds, and answers with what the upstream (or a Cloudflare queue) accepted.
  */
-export { createRelay, type Relay, type RelayStats, type RejectReason } from './relay/handler';
+export { createRelay, type Relay } from './relay/handler';
+export type { RelayStats, RejectReason } from './relay/stats';
 export { toNodeListener, type NodeListenerOptions, type NodeRequest, type NodeResponse } from './relay/node';
 export { outboxQueueConsumer, type QueueBatch, type QueueConsumer, type QueueConsumerOptions, type QueueConsumerStats, type QueueMessage } from './relay/consumer';
 export {

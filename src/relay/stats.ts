@@ -1,0 +1,46 @@
+/** Why the relay refused something; request-level reasons count requests, `invalid-event` counts events. */
+export type RejectReason =
+  | 'not-found' | 'method' | 'origin' | 'no-key' | 'unknown-key' | 'secret-key' | 'rate-limited' | 'content-type'
+  | 'too-large' | 'bad-body' | 'bad-json' | 'invalid' | 'invalid-event' | 'upstream-rejected' | 'config' | 'internal';
+
+/** Counters of a relay since it was created. Records are spans (OTLP) and events (ingestion). */
+export interface RelayStats {
+  /** Requests answered (preflights included). */
+  requests: number;
+  /** Valid records received (duplicates included). */
+  received: number;
+  /** Records the upstream took. */
+  forwarded: number;
+  /** Records acknowledged without forwarding because the window had them (or they repeated inside one request). */
+  duplicates: number;
+  /** Records handed to the queue (`queue` option). */
+  queued: number;
+  rejected: Partial<Record<RejectReason, number>>;
+  /** Upstream attempts that failed with 408/429/5xx, a timeout or a network error. */
+  upstreamFailures: number;
+  /** Forwardings answered 429 by the relay itself while the upstream's Retry-After ran (nothing sent upstream). */
+  heldBack: number;
+  /** Beacon deliveries still running in the background. */
+  background: number;
+  /** Beacon records given up after the background retry budget (reported to onError). */
+  beaconGaveUp: number;
+}
+
+/** The plain counters the relay's parts add to (everything in RelayStats but `rejected` and `background`). */
+export type RelayCounts = Omit<RelayStats, 'rejected' | 'background'>;
+
+/** Counts a refusal: `n` requests (or events, for `invalid-event` and `upstream-rejected`) for `reason`. @default n 1 */
+export type Reject = (reason: RejectReason, n?: number) => void;
+
+/** The relay's counters: the numbers its parts add to, refusals by reason, and a copy of both for stats(). */
+export function createStats(): { counts: RelayCounts; reject: Reject; snapshot(background: number): RelayStats } {
+  const counts = { requests: 0, received: 0, forwarded: 0, duplicates: 0, queued: 0, upstreamFailures: 0, heldBack: 0, beaconGaveUp: 0 };
+  const rejected: Partial<Record<RejectReason, number>> = {};
+  return {
+    counts,
+    reject: (reason, n = 1) => {
+      rejected[reason] = (rejected[reason] ?? 0) + n;
+    },
+    snapshot: (background) => ({ ...counts, rejected: { ...rejected }, background }),
+  };
+}
