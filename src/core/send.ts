@@ -60,7 +60,15 @@ export function nextBatch(core: Core, now: number): Batch | undefined {
     if (!best || head.seq < best.head.seq) best = { wire: name, queue, count: cut.count, head, due: cut.due };
   }
   if (!best) return undefined;
-  if (best.head.seq > core.flushTarget && best.due) core.report.lastFlushReason = best.due;
+  if (best.head.seq > core.flushTarget && best.due) {
+    core.report.lastFlushReason = best.due;
+    // A count trigger covers every whole flushAt of records queued now, in batches of maxBatchEvents (a flushAt
+    // above maxBatchEvents still sends all of it); a remainder under flushAt waits for the timer, as a trickle does.
+    if (best.due === 'count') {
+      const covered = best.queue.size - (best.queue.size % options.flushAt);
+      core.flushTarget = Math.max(core.flushTarget, best.queue.peek(covered - 1)!.seq);
+    }
+  }
   const events = best.queue.take(best.count) as (StoredEvent & { seq: number })[];
   return { batchId: core.uuid(), wire: best.wire, events, minSeq: events[0]!.seq, attempts: 0 };
 }

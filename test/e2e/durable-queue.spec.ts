@@ -25,7 +25,7 @@ async function open(page: Page, options: Record<string, unknown> = {}): Promise<
 test('reload while batches are in flight: all 500 stored at the collector, none lost', async ({ page }) => {
   const errors = watchErrors([page]);
   collector.setFault({ mode: 'slow', delayMs: 400 }); // requests are stored, answers held: reload mid-flight
-  await open(page);
+  await open(page, { maxBatchEvents: 50 }); // several batches, so several are in flight at the reload
   await track(page, 'reload', 500);
   await expect.poll(() => storedCount(page)).toBe(500);
   await collector.waitFor((c) => c.requests().length >= 2);

@@ -5,6 +5,17 @@ import { makeClient } from '../helpers/make-client';
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
 describe('flush policy', () => {
+  it('a flushAt above maxBatchEvents: the burst goes out whole in batches of maxBatchEvents, the remainder too', async () => {
+    const { outbox, transport } = makeClient({ flushAt: 1000, maxBatchEvents: 500, flushInterval: 3600 });
+    for (let i = 0; i < 999; i++) outbox.track('e', { i });
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(transport.batches).toHaveLength(0);
+    outbox.track('e', { i: 999 });
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+    expect(transport.batches.map((b) => b.events.length)).toEqual([500, 500]);
+  });
+
   it('flushAt starts a send, maxBatchEvents bounds it: a burst of 1 200 goes in 3 requests, a trickle at flushAt', async () => {
     const { outbox, transport } = makeClient({ flushAt: 15, flushInterval: 3600 });
     for (let i = 0; i < 1200; i++) outbox.track('e', { i });
