@@ -1,14 +1,10 @@
 // OutboxSpanProcessor in real workerd (miniflare 4) under @langfuse/tracing and the OTel SDK, sending to the real
 // collector: spans arrive, and the response does not wait for them.
-import { build } from 'esbuild';
-import { Log, LogLevel, Miniflare } from 'miniflare';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import type { Miniflare } from 'miniflare';
+import { startWorkerd, type Workerd } from '../helpers/workerd';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startCollector, type Collector } from '../../demo/collector/server.mjs';
 
-const root = path.resolve(import.meta.dirname, '../..');
 /** How long the collector holds each OTLP answer in the "not delayed" tests. */
 const SLOW_MS = 1500;
 /** The Worker's injected backoff cap. */
@@ -16,44 +12,24 @@ const RETRY_MAX_DELAY_MS = 100;
 
 let collector: Collector;
 let mf: Miniflare;
-let outDir: string;
+let workerd: Workerd;
 
 beforeAll(async () => {
   collector = await startCollector({ langfuse: 'v4' });
-  outDir = mkdtempSync(path.join(tmpdir(), 'outbox-otel-worker-'));
-  const scriptPath = path.join(outDir, 'app.mjs');
   // As wrangler bundles: the OTel packages' "browser" builds (their Node builds import os, fs, child_process).
-  await build({
-    entryPoints: [path.join(root, 'test/otel/fixtures/worker-app.ts')],
-    outfile: scriptPath,
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    mainFields: ['browser', 'module', 'main'],
-    conditions: ['workerd', 'worker', 'browser'],
-    external: ['cloudflare:*'],
-    logLevel: 'error',
-  });
-  mf = new Miniflare({
-    modules: true,
-    modulesRoot: outDir,
-    scriptPath,
-    compatibilityDate: '2025-09-01',
-    cf: false,
-    host: '127.0.0.1',
-    port: 0,
+  workerd = await startWorkerd({
+    entry: 'test/otel/fixtures/worker-app.ts',
+    browserBuilds: true,
+    socket: true,
     bindings: { LANGFUSE_BASE_URL: collector.url, LANGFUSE_PUBLIC_KEY: 'pk-worker', LANGFUSE_SECRET_KEY: 'sk-worker', RETRY_MAX_DELAY_MS: String(RETRY_MAX_DELAY_MS) },
-    log: new Log(LogLevel.WARN),
   });
-  await mf.ready;
+  mf = workerd.mf;
   await mf.dispatchFetch('http://worker/stats'); // load the isolate, so the first timed request is not a cold start
 });
 
 afterAll(async () => {
-  await mf?.dispose();
+  await workerd?.dispose();
   await collector?.close();
-  if (outDir) rmSync(outDir, { recursive: true, force: true });
 });
 
 beforeEach(() => collector.reset());

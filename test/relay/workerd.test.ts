@@ -1,19 +1,13 @@
 // The relay in real workerd (miniflare 4) with a real Cloudflare Queues binding: the relay answers 202 once the
 // queue took the records; outboxQueueConsumer delivers them to the fake Langfuse (a Node server on 127.0.0.1).
-import { build } from 'esbuild';
-import { Log, LogLevel, Miniflare } from 'miniflare';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { startWorkerd, type Workerd } from '../helpers/workerd';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeUpstream, type FakeUpstream } from './fake-upstream';
 import { INGESTION, ORIGIN, OTLP, PK, SK, ingestionBody, otlpBody, score, span, spanKey } from './helpers';
 
-const root = path.resolve(import.meta.dirname, '../..');
 let upstream: FakeUpstream;
-let mf: Miniflare;
 let base: string;
-let outDir: string;
+let workerd: Workerd;
 
 type Stats = {
   relay: { queued: number; forwarded: number };
@@ -31,39 +25,18 @@ const send = (p: string, body: unknown, headers: Record<string, string> = {}) =>
 
 beforeAll(async () => {
   upstream = await startFakeUpstream();
-  outDir = mkdtempSync(path.join(tmpdir(), 'outbox-relay-worker-'));
-  const scriptPath = path.join(outDir, 'relay-worker.mjs');
-  await build({
-    entryPoints: [path.join(root, 'test/relay/fixtures/relay-worker.ts')],
-    outfile: scriptPath,
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    mainFields: ['module', 'main'],
-    conditions: ['workerd', 'worker'],
-    external: ['cloudflare:*'],
-    logLevel: 'error',
-  });
-  mf = new Miniflare({
-    modules: true,
-    modulesRoot: outDir,
-    scriptPath,
-    compatibilityDate: '2025-09-01',
-    cf: false,
-    host: '127.0.0.1',
-    port: 0,
+  workerd = await startWorkerd({
+    entry: 'test/relay/fixtures/relay-worker.ts',
+    socket: true,
     bindings: { LANGFUSE_BASE_URL: upstream.url, LANGFUSE_PUBLIC_KEY: PK, LANGFUSE_SECRET_KEY: SK },
     queueProducers: { OUTBOX_QUEUE: { queueName: 'outbox-relay' } },
     queueConsumers: { 'outbox-relay': { maxBatchSize: 10, maxBatchTimeout: 0, maxRetries: 50 } },
-    log: new Log(LogLevel.WARN),
   });
-  base = (await mf.ready).origin;
+  base = workerd.origin!;
 });
 afterAll(async () => {
-  await mf?.dispose();
+  await workerd?.dispose();
   await upstream?.close();
-  if (outDir) rmSync(outDir, { recursive: true, force: true });
 });
 beforeEach(() => upstream.reset());
 

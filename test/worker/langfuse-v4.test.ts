@@ -1,50 +1,23 @@
 // The Workers entry in real workerd (miniflare 4) tracing to the collector in Langfuse v4 mode over real HTTP:
 // traces as OTLP with the secret key from env, scores on /ingestion, everything after the response.
-import { build } from 'esbuild';
-import { Log, LogLevel, Miniflare } from 'miniflare';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import type { Miniflare } from 'miniflare';
+import { startWorkerd, type Workerd } from '../helpers/workerd';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCollector, type Collector } from '../../demo/collector/server.mjs';
 
-const root = path.resolve(import.meta.dirname, '../..');
 let collector: Collector;
 let mf: Miniflare;
-let outDir: string;
+let workerd: Workerd;
 
 beforeAll(async () => {
   collector = await startCollector({ langfuse: 'v4', publicKeys: ['pk-lf-w'], secretKeys: ['sk-lf-w'] });
-  outDir = mkdtempSync(path.join(tmpdir(), 'outbox-trace-worker-'));
-  const scriptPath = path.join(outDir, 'trace-app.mjs');
-  await build({
-    entryPoints: [path.join(root, 'test/worker/fixtures/trace-app.ts')],
-    outfile: scriptPath,
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    mainFields: ['module', 'main'],
-    conditions: ['workerd', 'worker'],
-    external: ['cloudflare:*'],
-    logLevel: 'error',
-  });
-  mf = new Miniflare({
-    modules: true,
-    modulesRoot: outDir,
-    scriptPath,
-    compatibilityDate: '2025-09-01',
-    cf: false,
-    bindings: { LANGFUSE_BASE_URL: collector.url, LANGFUSE_PUBLIC_KEY: 'pk-lf-w', LANGFUSE_SECRET_KEY: 'sk-lf-w' },
-    log: new Log(LogLevel.WARN),
-  });
-  await mf.ready;
+  workerd = await startWorkerd({ entry: 'test/worker/fixtures/trace-app.ts', bindings: { LANGFUSE_BASE_URL: collector.url, LANGFUSE_PUBLIC_KEY: 'pk-lf-w', LANGFUSE_SECRET_KEY: 'sk-lf-w' } });
+  mf = workerd.mf;
 });
 
 afterAll(async () => {
-  await mf?.dispose();
+  await workerd?.dispose();
   await collector?.close();
-  if (outDir) rmSync(outDir, { recursive: true, force: true });
 });
 
 describe('Langfuse v4 from a Worker', () => {

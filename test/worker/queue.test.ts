@@ -1,53 +1,24 @@
 // withOutbox({ queue }) in real workerd with a real Cloudflare Queues binding: while Langfuse (the collector in
 // v4 mode) is down, what a Worker cannot deliver inside its waitUntil budget goes to the queue, and
 // outboxQueueConsumer delivers it once Langfuse is back — nothing dropped.
-import { build } from 'esbuild';
-import { Log, LogLevel, Miniflare } from 'miniflare';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import type { Miniflare } from 'miniflare';
+import { startWorkerd, type Workerd } from '../helpers/workerd';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCollector, type Collector } from '../../demo/collector/server.mjs';
 
-const root = path.resolve(import.meta.dirname, '../..');
 let collector: Collector;
 let mf: Miniflare;
-let outDir: string;
+let workerd: Workerd;
 
 beforeAll(async () => {
   collector = await startCollector({ langfuse: 'v4' });
-  outDir = mkdtempSync(path.join(tmpdir(), 'outbox-queue-worker-'));
-  const scriptPath = path.join(outDir, 'queue-app.mjs');
-  await build({
-    entryPoints: [path.join(root, 'test/worker/fixtures/queue-app.ts')],
-    outfile: scriptPath,
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    mainFields: ['module', 'main'],
-    conditions: ['workerd', 'worker'],
-    external: ['cloudflare:*'],
-    logLevel: 'error',
-  });
-  mf = new Miniflare({
-    modules: true,
-    modulesRoot: outDir,
-    scriptPath,
-    compatibilityDate: '2025-09-01',
-    cf: false,
-    bindings: { LANGFUSE_BASE_URL: collector.url, LANGFUSE_PUBLIC_KEY: 'pk-lf-q', LANGFUSE_SECRET_KEY: 'sk-lf-q' },
-    queueProducers: { OUTBOX_QUEUE: { queueName: 'outbox-worker' } },
-    queueConsumers: { 'outbox-worker': { maxBatchSize: 10, maxBatchTimeout: 0, maxRetries: 100 } },
-    log: new Log(LogLevel.WARN),
-  });
-  await mf.ready;
+  workerd = await startWorkerd({ entry: 'test/worker/fixtures/queue-app.ts', bindings: { LANGFUSE_BASE_URL: collector.url, LANGFUSE_PUBLIC_KEY: 'pk-lf-q', LANGFUSE_SECRET_KEY: 'sk-lf-q' }, queueProducers: { OUTBOX_QUEUE: { queueName: 'outbox-worker' } }, queueConsumers: { 'outbox-worker': { maxBatchSize: 10, maxBatchTimeout: 0, maxRetries: 100 } } });
+  mf = workerd.mf;
 });
 
 afterAll(async () => {
-  await mf?.dispose();
+  await workerd?.dispose();
   await collector?.close();
-  if (outDir) rmSync(outDir, { recursive: true, force: true });
 });
 
 describe('withOutbox({ queue }) in workerd', () => {

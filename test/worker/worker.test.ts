@@ -1,10 +1,8 @@
 // The Workers entry in real workerd (miniflare 4), sending to the real collector over real HTTP.
-import { build } from 'esbuild';
-import { Log, LogLevel, Miniflare } from 'miniflare';
-import { mkdtempSync, rmSync } from 'node:fs';
+import type { Miniflare } from 'miniflare';
+import { startWorkerd, type Workerd } from '../helpers/workerd';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startCollector, type Collector } from '../../demo/collector/server.mjs';
@@ -68,7 +66,7 @@ async function startGate(target: () => string) {
 let collector: Collector;
 let gate: Awaited<ReturnType<typeof startGate>>;
 let mf: Miniflare;
-let outDir: string;
+let workerd: Workerd;
 
 type Report = { kind: 'drop' | 'error'; reason?: string; count?: number; ids?: string[]; detail?: string; message?: string };
 const reports = async (): Promise<Report[]> => (await mf.dispatchFetch('http://worker/reports')).json() as Promise<Report[]>;
@@ -85,39 +83,18 @@ async function releaseAfterHold(count: number): Promise<void> {
 beforeAll(async () => {
   collector = await startCollector();
   gate = await startGate(() => collector.url);
-  outDir = mkdtempSync(path.join(tmpdir(), 'outbox-worker-'));
-  const scriptPath = path.join(outDir, 'app.mjs');
-  await build({
-    entryPoints: [path.join(root, 'test/worker/fixtures/app.ts')],
-    outfile: scriptPath,
-    bundle: true,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    mainFields: ['module', 'main'],
-    conditions: ['workerd', 'worker'],
-    external: ['cloudflare:*'],
-    logLevel: 'error',
-  });
-  mf = new Miniflare({
-    modules: true,
-    modulesRoot: outDir, // module names are relative to it; a path outside the cwd cannot use '..'
-    scriptPath,
-    compatibilityDate: '2025-09-01',
-    cf: false,
-    host: '127.0.0.1',
-    port: 0,
+  workerd = await startWorkerd({
+    entry: 'test/worker/fixtures/app.ts',
+    socket: true,
     bindings: { OUTBOX_ENDPOINT: `${gate.url}/api/public/ingestion`, REQUEST_TIMEOUT_MS: '600000', WAIT_UNTIL_BUDGET_MS: '5000' },
-    log: new Log(LogLevel.WARN),
   });
-  await mf.ready;
+  mf = workerd.mf;
 });
 
 afterAll(async () => {
-  await mf?.dispose();
+  await workerd?.dispose();
   await gate?.close();
   await collector?.close();
-  if (outDir) rmSync(outDir, { recursive: true, force: true });
 });
 
 beforeEach(() => {
