@@ -61,6 +61,20 @@ test('20 scores from a page with only the public key, straight to Langfuse: 20/2
   expect(collector.requests().every((r) => r.auth === 'bearer' && r.contentType === 'application/json')).toBe(true);
 });
 
+test('20 scores right before page.goto(about:blank), public key only: 20/20 within 5 s, every request authenticated, none text/plain', async ({ page }) => {
+  await page.goto(`${collector.url}/fixtures/blank.html`);
+  await bootOutbox(page, { baseUrl: collector.url, endpoint: undefined, publicKey: PK });
+  await page.evaluate(() => {
+    const outbox = (window as unknown as { outbox: import('../../src/index').Outbox }).outbox;
+    for (let i = 0; i < 20; i++) outbox.score({ name: `leave${i}`, value: i, sessionId: 'sess-leave' });
+  });
+  await page.goto('about:blank');
+  await expect.poll(() => collector.scores().filter((s) => s.name.startsWith('leave')).length, { timeout: 5_000 }).toBe(20);
+  const requests = collector.requests().filter((r) => r.path === 'ingestion');
+  expect(requests.length).toBeGreaterThan(0);
+  expect(requests.every((r) => r.auth === 'bearer' && !r.contentType?.startsWith('text/plain'))).toBe(true);
+});
+
 test('a page tracing straight to Langfuse without a relay: the spans are dropped rejected (403) with the relay hint, once on the console', async ({ page }) => {
   const warnings: string[] = [];
   page.on('console', (m) => void (m.type() === 'warning' && warnings.push(m.text())));
