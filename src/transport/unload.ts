@@ -1,10 +1,12 @@
 import type { LeaveHooks } from '../core/client';
-import { utf8Length } from '../core/encode';
-import { errorText } from '../core/errors';
-import type { SendResult, Storage, StoredEvent } from '../core/types';
+import type { Storage } from '../core/types';
 import { createUuid } from '../core/uuid';
 import { createReachability, documentReachability, type Reachability } from './reachability';
 import { KEEPALIVE_BUDGET_BYTES, MAX_KEEPALIVE_REQUESTS, createKeepaliveBudget, documentBudget, type KeepaliveBudget } from './keepalive-budget';
+import { sendByBeacon } from './unload-beacon';
+import { sendByKeepalive } from './unload-keepalive';
+import { sendByFetchLater } from './unload-later';
+import type { UnloadReport, UnloadState, UnloadTools } from './unload-round';
 
 export { KEEPALIVE_BUDGET_BYTES } from './keepalive-budget';
 
@@ -25,27 +27,9 @@ export { KEEPALIVE_BUDGET_BYTES } from './keepalive-budget';
  * then nothing is marked and the next load resends at once. Platform facts: docs/platform-facts.md §1–2.
  */
 
-/** fetchLater's own quota per origin, counting URL + headers + body. */
-export const FETCH_LATER_QUOTA_BYTES = 65_536;
-/**
- * A beacon gives no answer: its bytes are counted against the budget for this long after it was sent (ms).
- * Underestimating only costs a keepalive fetch that is refused and retried later, never a loss. @default 10 s
- */
-export const BEACON_HOLD_MS = 10_000;
-
-/** What one unload send did, in records. */
-export interface UnloadReport {
-  /** Sent by keepalive fetch (answer pending). */
-  keepalive: number;
-  /** Handed to fetchLater. */
-  fetchLater: number;
-  /** Accepted by sendBeacon. */
-  beacon: number;
-  /** Left in the queue (and so kept in storage): did not fit. */
-  kept: number;
-  /** Requests made. */
-  requests: number;
-}
+export { FETCH_LATER_QUOTA_BYTES } from './unload-later';
+export { BEACON_HOLD_MS, unloadUrl } from './unload-beacon';
+export type { UnloadReport } from './unload-round';
 
 /** Platform functions, injectable for tests. Each defaults to the global where it exists. */
 export interface UnloadDeps {
@@ -87,12 +71,6 @@ export interface UnloadSender {
   inflightBytes(): number;
 }
 
-/** The beacon URL: the endpoint with the public key as `?pk=` (a beacon cannot carry an Authorization header). */
-export function unloadUrl(endpoint: string, publicKey?: string): string {
-  if (!publicKey) return endpoint;
-  return endpoint + (endpoint.includes('?') ? '&' : '?') + 'pk=' + encodeURIComponent(publicKey);
-}
-
 /** The relay the page sends to, if any (`relay` option): only a relay accepts beacons. */
 export function relayOf(options: { relay?: string }): string | undefined {
   return options.relay !== undefined && options.relay !== '' ? options.relay : undefined;
@@ -109,7 +87,6 @@ function platformFns(deps: UnloadDeps) {
   };
 }
 
-
 /** Builds the unload sender for a client. Touches no global until `send()`. */
 export function createUnloadSender(hooks: LeaveHooks, deps: UnloadDeps = {}): UnloadSender {
   const options = hooks.options;
@@ -122,121 +99,27 @@ export function createUnloadSender(hooks: LeaveHooks, deps: UnloadDeps = {}): Un
       ? createKeepaliveBudget(deps.budgetBytes ?? KEEPALIVE_BUDGET_BYTES, deps.maxRequests ?? MAX_KEEPALIVE_REQUESTS)
       : documentBudget());
   const reachability = deps.reachability ?? (typeof window !== 'undefined' ? documentReachability() : createReachability());
-  /** Transports that refused since the last reset(). */
+  const tools: UnloadTools = { budget, reachability, now, setTimeout: later, uuid };
   const refused = { keepalive: false, fetchLater: false, beacon: false };
-  let laterUsed = 0;
-
-  const headerBytes = (headers: Record<string, string>) => Object.entries(headers).reduce((n, [k, v]) => n + k.length + v.length + 4, 0);
+  const laterUsed = { bytes: 0 };
 
   function send(): UnloadReport {
-    const report: UnloadReport = { keepalive: 0, fetchLater: 0, beacon: 0, kept: 0, requests: 0 };
     const fns = platformFns(deps);
-    const unreachable = reachability.unreachable();
-    const relay = relayOf(options);
-    const marked: string[] = [];
-    const unknownFate: StoredEvent[] = [];
-    const cap = (n: number) => Math.min(n, options.maxBatchBytes);
-
-    // 1. keepalive fetch, with the wire's URL and headers; its answer is seen while the page lives.
-    while (fns.fetch && !refused.keepalive) {
-      const chunk = hooks.takeFront(() => cap(budget.free()));
-      if (!chunk) break;
-      const { wire, events } = chunk;
-      const text = wire.encodeBatch(uuid(), events);
-      const release = budget.reserve(utf8Length(text));
-      if (!release) {
-        hooks.putBack(events);
-        break;
-      }
-      let pending: Promise<Response>;
-      try {
-        pending = fns.fetch(wire.url, { method: 'POST', keepalive: true, body: text, headers: { ...wire.headers } });
-      } catch {
-        release();
-        hooks.putBack(events);
-        refused.keepalive = true; // a fetch without keepalive support may throw: leave the rest to the others
-        break;
-      }
-      report.requests++;
-      report.keepalive += events.length;
-      for (const e of events) marked.push(e.id);
-      const ids = events.map((e) => e.id);
-      pending
-        .then((response) => wire.answer(response, ids, now()))
-        .catch((error: unknown): SendResult => ({ kind: 'retry', network: true, error: `unload keepalive failed: ${errorText(error)}` }))
-        .then((result) => {
-          release();
-          reachability.note(result);
-          hooks.answer(events, result); // the page lived to see the answer: settle as a normal send
-        })
-        .catch(() => undefined);
-    }
-
-    // 2. fetchLater: its own quota (64 KiB per origin incl. URL and headers); over it, it throws synchronously.
-    //    Its answer is never seen: not while the collector looks unreachable (the records stay unmarked, queued).
-    let laterRoom = Infinity;
-    while (fns.later && !refused.fetchLater && !unreachable) {
-      const chunk = hooks.takeFront((wire) => cap(Math.min(laterRoom, FETCH_LATER_QUOTA_BYTES - laterUsed - wire.url.length - headerBytes(wire.headers))));
-      if (!chunk) {
-        refused.fetchLater ||= laterRoom !== Infinity;
-        break;
-      }
-      const { wire, events } = chunk;
-      const text = wire.encodeBatch(uuid(), events);
-      try {
-        // activateAfter 0: send now even if the page lives on (a hidden tab); it also goes if the page is destroyed.
-        fns.later(wire.url, { method: 'POST', body: text, headers: { ...wire.headers }, activateAfter: 0 });
-      } catch {
-        hooks.putBack(events);
-        const bytes = utf8Length(text);
-        if (bytes < 1024) {
-          refused.fetchLater = true; // QuotaExceededError even for a small body (or no support at all)
-          break;
-        }
-        laterRoom = Math.floor(bytes / 2); // over the quota: try a smaller chunk
-        continue;
-      }
-      laterUsed += utf8Length(text) + wire.url.length + headerBytes(wire.headers);
-      unknownFate.push(...events);
-      report.fetchLater += events.length;
-      report.requests++;
-    }
-
-    // 3. sendBeacon, only toward a relay: text/plain with the key as ?pk=. `false` means over the budget.
-    let beaconRoom = Infinity;
-    while (relay && fns.beacon && !refused.beacon && !unreachable) {
-      const chunk = hooks.takeFront(() => cap(Math.min(beaconRoom, budget.free())));
-      if (!chunk) {
-        refused.beacon ||= beaconRoom !== Infinity; // halved below one record: the budget is spent
-        break;
-      }
-      const { wire, events } = chunk;
-      const text = wire.encodeBatch(uuid(), events);
-      const bytes = utf8Length(text);
-      const release = budget.reserve(bytes);
-      let ok = false;
-      try {
-        ok = release !== undefined && fns.beacon(unloadUrl(wire.url, options.publicKey), text);
-      } catch {
-        ok = false;
-      }
-      if (!ok) {
-        release?.();
-        hooks.putBack(events);
-        if (events.length <= 1) {
-          refused.beacon = true;
-          break;
-        }
-        beaconRoom = Math.floor(bytes / 2); // never a larger chunk again: the budget only shrinks
-        continue;
-      }
-      later(() => release!(), BEACON_HOLD_MS);
-      unknownFate.push(...events);
-      report.beacon += events.length;
-      report.requests++;
-    }
+    const state: UnloadState = {
+      report: { keepalive: 0, fetchLater: 0, beacon: 0, kept: 0, requests: 0 },
+      refused,
+      laterUsed,
+      unreachable: reachability.unreachable(),
+      marked: [],
+      unknownFate: [],
+      cap: (n) => Math.min(n, options.maxBatchBytes),
+    };
+    sendByKeepalive(hooks, tools, state, fns.fetch);
+    sendByFetchLater(hooks, tools, state, fns.later);
+    if (relayOf(options)) sendByBeacon(hooks, tools, state, fns.beacon);
 
     // One IndexedDB write for the marks: a page gone before any answer leaves them stored with the time they went.
+    const { marked, unknownFate, unreachable, report } = state;
     for (const e of unknownFate) marked.push(e.id);
     const markSent = deps.storage?.markSent;
     if (marked.length > 0 && markSent && !unreachable) markSent.call(deps.storage, marked, now()).catch(() => undefined);
@@ -253,4 +136,3 @@ export function createUnloadSender(hooks: LeaveHooks, deps: UnloadDeps = {}): Un
     inflightBytes: () => budget.inflight(),
   };
 }
-
