@@ -1,14 +1,15 @@
 import { createBatchList } from './batches';
-import { createHooks, takeQueued, type ClientHooks } from './hooks';
-import { drop, sealAndPersist, track } from './intake';
+import { createHooks, type ClientHooks } from './hooks';
+import { sealAndPersist, track } from './intake';
 import { createReport } from './report';
 import { createScheduler } from './scheduler';
 import { pump, requestFlush } from './send';
-import { queuedCount, unbatched, type Core } from './state';
+import { runShutdown } from './shutdown';
+import { statsOf } from './stats';
+import { unbatched, type Core } from './state';
 import { createFlushWaiters } from './waiters';
-import { recordsIn } from './batches';
 import type { ResolvedOptions } from './options';
-import type { Clock, CoreOutbox, FlushReason, OutboxStats, Storage, Transport } from './types';
+import type { Clock, CoreOutbox, FlushReason, Storage, Transport } from './types';
 import type { Wire, WireName } from '../wire/types';
 
 export type { ClientHooks, LeaveHooks, RecoveryHooks } from './hooks';
@@ -112,63 +113,14 @@ export function createClient(options: ResolvedOptions, platform: Platform): { ou
   }
 
   let shutdownPromise: Promise<void> | null = null;
-  async function finishShutdown(): Promise<void> {
-    try {
-      core.ignoreGate = true; // the last chance: one attempt for everything, backoff or not
-      await flushWith('shutdown');
-      while (core.inflightWork.size > 0) await Promise.allSettled([...core.inflightWork]);
-    } catch (error) {
-      report.error(error);
-    }
-    core.stopped = true;
-    core.scheduler.stop();
-    // What is left stays queued if its record is committed to durable storage (the next start sends it), and is
-    // dropped 'shutdown' otherwise: said, not lost silently.
-    const left = [...takeQueued(core), ...core.parked.splice(0)];
-    const storage = core.storage;
-    const kept = !storage ? [] : storage.isCommitted ? left.filter((e) => storage.isCommitted!(e.id)) : storage.durable ? left : [];
-    const keptIds = new Set(kept.map((e) => e.id));
-    drop(core, 'shutdown', left.filter((e) => !keptIds.has(e.id)), storage ? 'not delivered before shutdown, and not committed to storage' : 'not delivered before shutdown (memory storage)');
-    for (const wire of new Set(kept.map((e) => e.wire ?? 'ingestion'))) {
-      const events = kept.filter((e) => (e.wire ?? 'ingestion') === wire);
-      core.retries.push({ batchId: core.uuid(), wire, events, minSeq: Infinity, attempts: 0 });
-    }
-    report.flushDrops();
-    try {
-      platform.onShutdown?.();
-      await core.storage?.close();
-    } catch (error) {
-      report.error(error);
-    }
-    core.waiters.releaseAll();
-  }
-
-  function stats(): OutboxStats {
-    const { counts } = report;
-    return {
-      tracked: counts.tracked,
-      recovered: counts.recovered,
-      queued: queuedCount(core),
-      inflight: recordsIn(core.inflight),
-      sent: counts.sent,
-      handedOff: counts.handedOff,
-      retried: counts.retried,
-      requests: counts.requests,
-      dropped: { ...report.dropped },
-      durable: core.storage ? (core.storage.durableNow?.() ?? core.storage.durable) : false,
-      lastFlushReason: report.lastFlushReason,
-      lastError: report.lastError,
-    };
-  }
-
   const outbox: CoreOutbox = {
     track: (type, body, opts) => track(core, type, body, opts),
     flush: () => (core.stopped ? Promise.resolve() : flushWith('manual')),
     shutdown() {
       core.closed = true;
-      return (shutdownPromise ??= finishShutdown());
+      return (shutdownPromise ??= runShutdown(core, () => flushWith('shutdown'), platform.onShutdown));
     },
-    stats,
+    stats: () => statsOf(core),
   };
   return { outbox, hooks: createHooks(core) };
 }

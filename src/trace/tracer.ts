@@ -1,14 +1,11 @@
 import type { OtlpSpan } from '../wire/otlp';
 import { stringValue, type Encoder } from './attributes';
 import { fitSpan } from './budget';
-import { createIds, normalizeHexId } from './ids';
+import { createIds } from './ids';
+import { readStartOptions, rootIds } from './start-options';
 import { buildSpan, mergeObservation, mergeTrace, type ObservationState, type TraceState } from './observation';
 import { toEpochMs } from './time';
-import type { Observation, ObservationAttributes, ObservationType, StartOptions, Tracing, TracingDeps } from './types';
-
-const TYPES: readonly ObservationType[] = [
-  'span', 'generation', 'event', 'agent', 'tool', 'chain', 'retriever', 'evaluator', 'embedding', 'guardrail',
-];
+import type { Observation, ObservationAttributes, StartOptions, Tracing, TracingDeps } from './types';
 
 /** Default of `maxAttributeBytes`: a quarter of the default `maxEventBytes`, so input, output and metadata fit. */
 export const DEFAULT_MAX_ATTRIBUTE_BYTES = 64 * 1024;
@@ -150,23 +147,9 @@ export function createTracing(deps: TracingDeps): Tracing {
   }
 
   function begin(name: unknown, attributes: unknown, options: StartOptions | undefined, parent?: ObservationState): Observation {
-    const opts: StartOptions = {};
     const early: string[] = [];
-    if (options !== undefined && options !== null) {
-      for (const key of ['asType', 'trace', 'startTime', 'traceId', 'parentSpanId'] as const) {
-        try {
-          (opts as Record<string, unknown>)[key] = (options as Record<string, unknown>)[key];
-        } catch {
-          early.push(`options.${key}: getter threw, ignored`);
-        }
-      }
-    }
-    let type: ObservationType = 'span';
-    if (opts.asType !== undefined) {
-      if (TYPES.includes(opts.asType)) type = opts.asType;
-      else early.push(`options.asType: not an observation type, 'span' used`);
-    }
-    let traceId: string | undefined;
+    const [opts, type] = readStartOptions(options, early);
+    let traceId: string;
     let parentSpanId: string | undefined;
     let trace: TraceState | undefined;
     if (parent) {
@@ -175,17 +158,7 @@ export function createTracing(deps: TracingDeps): Tracing {
       trace = parent.trace;
       if (opts.traceId !== undefined || opts.parentSpanId !== undefined) early.push('options.traceId/parentSpanId: ignored on a child observation');
     } else {
-      if (opts.traceId !== undefined) {
-        traceId = normalizeHexId(opts.traceId, 32);
-        if (traceId === undefined) early.push('options.traceId: not 32 hex digits, a new trace id used');
-      }
-      if (opts.parentSpanId !== undefined) {
-        const given = normalizeHexId(opts.parentSpanId, 16);
-        if (given === undefined) early.push('options.parentSpanId: not 16 hex digits, ignored');
-        else if (traceId === undefined) early.push('options.parentSpanId: needs a valid traceId, ignored');
-        else parentSpanId = given;
-      }
-      traceId ??= ids.traceId();
+      [traceId, parentSpanId] = rootIds(opts, early, ids.traceId);
       trace = traces.get(traceId);
     }
     if (trace === undefined) trace = { id: traceId, open: 0, attrs: {}, hasRoot: false, rootEnded: false };
