@@ -10,7 +10,8 @@
 // Issue 16's first pass (fewer zod kinds, shared helpers, property mangling, no env table in page bundles) took
 // the global from 27.5 to 25.7 KB and the Workers bundle from 21.7 to 20.8 KB; the budgets followed. The
 // reliability work (keepalive accountant, storage faults, reachability, bfcache lock) then added 2.0 KB to the
-// global, and outboxQueueConsumer (exported from outbox/worker) 4.7 KB to the self-contained Workers bundle.
+// global, and outboxQueueConsumer (exported from outbox/worker) 4.7 KB to the self-contained Workers bundle. The
+// unload sender's split into one file per channel cost 0.2 KB (its state's property names are not mangled).
 import { build } from 'esbuild';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -23,7 +24,7 @@ const KB = 1024;
 
 /** file in dist/ → { budget (bytes, min+gzip), target from the issue, how to rebuild it for --analyze }. */
 const BUDGETS = [
-  { file: 'outbox.global.js', budget: 28 * KB, target: 16 * KB, entry: 'src/script.ts', format: 'iife', platform: 'browser' },
+  { file: 'outbox.global.js', budget: 28.5 * KB, target: 16 * KB, entry: 'src/script.ts', format: 'iife', platform: 'browser' },
   { file: 'outbox.worker.js', budget: 25.5 * KB, target: 12 * KB, entry: 'src/worker.ts', format: 'esm', platform: 'neutral' },
   { file: 'outbox-sw.js', budget: 6 * KB, target: 6 * KB, entry: 'src/outbox-sw.ts', format: 'iife', platform: 'browser' },
 ];
