@@ -149,7 +149,7 @@ test('indexedDB.open throwing: events are delivered from memory, the error is re
   await expectDelivered(collector, 'noidb', 120);
   const reported = await page.evaluate(() => (window as unknown as { outboxErrors: string[] }).outboxErrors);
   expect(reported.some((m) => /storage .*failed.*IndexedDB disabled by the test/.test(m))).toBe(true);
-  const stats = await page.evaluate(() => (window as unknown as { outbox: { stats(): unknown } }).outbox.stats());
-  expect(stats).toMatchObject({ sent: 120, queued: 0 });
+  // The collector stores a batch before it answers: wait for the page to have read the answer.
+  await expect.poll(() => page.evaluate(() => (window as unknown as { outbox: { stats(): unknown } }).outbox.stats())).toMatchObject({ sent: 120, queued: 0 });
   expect(errors).toEqual([]);
 });

@@ -54,7 +54,7 @@ test('QuotaExceededError on append (a 60 KB origin quota): reported once, delive
   await expectDelivered(collector, 'quota', 300, 20_000);
   await expect.poll(() => durability(page)).toMatchObject({ durableNow: true, volatile: 0 });
   expect((await reported(page)).filter((m) => /QuotaExceededError/.test(m)).length).toBeLessThanOrEqual(2);
-  expect(await stats(page)).toMatchObject({ sent: 310, queued: 0, inflight: 0 });
+  await expect.poll(() => stats(page)).toMatchObject({ sent: 310, queued: 0, inflight: 0 });
   expect(errors).toEqual([]);
   await cdp.send('Storage.overrideQuotaForOrigin', { origin: collector.url }); // no quotaSize: the override ends
 });
