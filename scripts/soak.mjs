@@ -86,7 +86,11 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
 
   const tabs = [];
   for (let t = 0; t < tabCount; t++) tabs.push(await open(t));
-  const deadline = Date.now() + seconds * 1000;
+  const startedAt = Date.now();
+  const deadline = startedAt + seconds * 1000;
+  /** What happened when (ms from the start): printed around the requests that carried missing records. */
+  const timeline = [];
+  const note = (what) => timeline.push({ at: Date.now() - startedAt, what });
 
   // The collector's answers change every 2–4 s.
   const faultLoop = (async () => {
@@ -102,6 +106,7 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
         [10, { mode: 'fail-ids', ids: Object.fromEntries(recent.filter(() => rand() < 0.05).map((id) => [id, rand() < 0.5 ? 500 : 429])) }],
       ]);
       collector.setFault(fault);
+      note(`fault ${fault.mode}${fault.status ? ` ${fault.status}` : ''}`);
       faults[fault.mode] = (faults[fault.mode] ?? 0) + 1;
       await sleep(2000 + rand() * 2000);
     }
@@ -113,6 +118,7 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
       const action = tracked.size >= MAX_RECORDS ? 'idle' : pick(rand, [[50, 'track'], [14, 'navigate'], [14, 'reload'], [7, 'crash'], [15, 'idle']]);
       actions[action]++;
       const page = tabs[t];
+      if (action !== 'idle') note(`tab ${t} ${action} (${page.url().replace(collector.url, '')})`);
       try {
         if (action === 'track') {
           const ids = await page.evaluate(({ run, t, n }) => window.soakTrack(run, t, n), { run, t, n: 1 + Math.floor(rand() * 40) });
@@ -210,8 +216,12 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
     return { inSegments, inWorkbox, spills, locks };
   }, missing).catch((e) => ({ error: String(e) }));
   if (missing.length > 0) {
-    const seenIn = collector.requests().filter((r) => r.ids.some((id) => missing.includes(id))).map((r) => `${r.status} ${r.contentType} ${r.auth} ${r.count} rec`);
+    const seenIn = collector.requests().filter((r) => r.ids.some((id) => missing.includes(id))).map((r) => `${r.status} ${r.contentType} ${r.auth} ${r.count} rec at +${r.at - startedAt} ms from ${r.referer?.replace(collector.url, '') ?? '?'}`);
     log(`[soak] missing records: ${JSON.stringify({ ...whereabouts, requestsThatCarriedThem: seenIn })}`);
+    for (const r of collector.requests().filter((r) => r.ids.some((id) => missing.includes(id)))) {
+      const at = r.at - startedAt;
+      log(`[soak] around +${at} ms: ${timeline.filter((e) => Math.abs(e.at - at) < 4000).map((e) => `+${e.at} ${e.what}`).join('; ')}`);
+    }
   }
   const extra = [...got].filter((id) => !tracked.has(id));
   const stats = collector.stats();

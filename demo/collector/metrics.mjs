@@ -6,7 +6,7 @@ export const REQUEST_LOG_LIMIT = 10_000;
 /**
  * @typedef {{ at: number, status: number, path: 'ingestion' | 'otlp', count: number, ids: (string | null)[],
  *   contentType: string | null, contentEncoding: string | null, auth: import('./auth.mjs').AuthKind, bytes: number,
- *   url: string }} RequestEntry
+ *   url: string, referer: string | null }} RequestEntry
  * @typedef {{ eventsStored: number, observationsStored: number, spanDuplicates: number, spanConflicts: number,
  *   tracesStored: number, scoresStored: number }} StoredCounts
  * @typedef {{ requests: number, byStatus: Record<string, number>, eventsReceived: number, duplicates: number,

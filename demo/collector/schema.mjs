@@ -40,6 +40,7 @@ export const faultSchema = z.discriminatedUnion('mode', [
       .union([z.string().regex(/^[\x20-\x7e]+$/, 'printable ASCII'), z.number().nonnegative()])
       .transform(String)
       .optional(),
+    delayMs: z.int().min(0).max(600_000).optional(),
     times,
     path,
   }),

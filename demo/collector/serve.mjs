@@ -29,7 +29,8 @@ export function statusFaultAnswer(fault) {
 
 /**
  * Serves one request of an ingestion route and records it in the metrics. Fault 'down' destroys the socket
- * before anything is read; 'slow' delays the answer after `compute` has run (so the work is done at once);
+ * before anything is read; 'slow' (and 'status' with `delayMs`) delays the answer after `compute` has run (so
+ * the work is done at once);
  * other faults are for `compute` to apply. An HttpError thrown by `compute` becomes `{ message }` with its
  * status, anything else a 500. Status 0 in the log means no answer was delivered.
  * @param {import('node:http').IncomingMessage} req
@@ -56,7 +57,8 @@ export async function serveWithFaults(req, res, { ctx, route, entry, cors, compu
         ? { status: err.status, body: { message: err.message } }
         : { status: 500, body: { message: `internal error: ${/** @type {Error} */ (err)?.message ?? err}` } };
   }
-  if (fault.mode === 'slow') await ctx.delay(fault.delayMs);
+  const holdMs = fault.mode === 'slow' || fault.mode === 'status' ? (fault.delayMs ?? 0) : 0;
+  if (holdMs > 0) await ctx.delay(holdMs);
 
   const delivered = !socket.destroyed && !res.headersSent;
   entry.status = delivered ? answer.status : 0;
@@ -83,5 +85,6 @@ export function newEntry(req, path, auth) {
     auth,
     bytes: 0,
     url: req.url ?? '',
+    referer: req.headers.referer ?? null,
   };
 }

@@ -2,7 +2,7 @@ import type { Queue } from 'workbox-background-sync';
 import { readBatch } from './batch-body';
 import type { SwDropInfo } from './config';
 import { resend } from './resend';
-import { deleteRowsBefore, requestOf } from './workbox-store';
+import { deleteRow, deleteRowsBefore, firstRow, replaceRequest, requestOf } from './workbox-store';
 
 /** What one drain of the queue needs. */
 export interface DrainContext {
@@ -15,21 +15,23 @@ export interface DrainContext {
 }
 
 /**
- * Expires old requests (counted), then resends the stored requests in order until one must wait: that one goes
- * back at the front with its first timestamp, and the drain throws — failing the sync event, so the browser
- * schedules another (a failed last-chance sync keeps every request for the next worker start or page message).
- * Returns how many events were delivered.
+ * Expires old requests (counted), then resends the stored requests in order until one must wait, and throws then
+ * — failing the sync event, so the browser schedules another. A request stays stored until its answer is final:
+ * it is deleted after a final answer, rewritten in place when only some of its events must wait (207), and left
+ * as it was otherwise. A worker killed mid-send therefore sends it again later (a duplicate the collector
+ * deduplicates by id), never loses it. Returns how many events were delivered.
  */
 export async function drainQueue(queue: Queue, ctx: DrainContext): Promise<number> {
   await sweepExpired(queue, ctx);
   let delivered = 0;
-  for (let entry = await queue.shiftRequest(); entry; entry = await queue.shiftRequest()) {
-    const outcome = await resend(entry.request, ctx.timeoutMs, ctx.report);
+  for (let row = await firstRow(ctx.queueName); row; row = await firstRow(ctx.queueName)) {
+    const outcome = await resend(requestOf(row), ctx.timeoutMs, ctx.report);
     if (outcome.kind === 'done') {
+      await deleteRow(row.id);
       delivered += outcome.delivered;
       continue;
     }
-    await queue.unshiftRequest({ request: outcome.request ?? entry.request, timestamp: entry.timestamp, metadata: entry.metadata });
+    if (outcome.request) await replaceRequest(row, outcome.request);
     const last = ctx.lastChance() ? ' (last chance: requests kept for the next worker start or page message)' : '';
     throw Object.assign(new Error(`outbox: replay of queue "${ctx.queueName}" will be retried: ${outcome.why}${last}`), { delivered });
   }

@@ -46,8 +46,8 @@ export function installOutboxSync(options: OutboxSyncOptions): OutboxSync {
   const { queueName, retentionMs, timeoutMs, target, tag } = resolveSyncOptions(options);
 
   // Registered before the Queue's own listener, so it runs first: remembers whether this is the browser's last
-  // attempt. A failed last-chance sync keeps every request (never drops); Workbox then registers a new sync
-  // because our replay put requests back during it, and worker start / page messages still replay.
+  // attempt. A failed last-chance sync keeps every request (never drops) and registers a new sync, since the
+  // browser will not retry that one; worker start and page messages still replay too.
   let lastChance = false;
   self.addEventListener('sync', (event) => {
     const e = event as SyncEvent;
@@ -72,6 +72,7 @@ export function installOutboxSync(options: OutboxSyncOptions): OutboxSync {
         delivered = await drainQueue(queue, { queueName, retentionMs, timeoutMs, report, lastChance: () => lastChance });
       } catch (error) {
         delivered = (error as { delivered?: number }).delivered ?? 0; // what went out before the one that must wait
+        if (lastChance) await queue.registerSync();
         throw error;
       } finally {
         if (delivered > 0) void tell({ type: DELIVERED_MESSAGE_TYPE, count: delivered });
