@@ -5,6 +5,7 @@ import { PARK_MS, RELAY_SENT_GRACE_MS, SENT_GRACE_MS, createIndexedDbStorage, ty
 import { relayOf } from '../transport/unload';
 import { DRAIN_LOCK, createTabLock, newTabId, type TabLock } from './tabs';
 import { dropSpill, findSpills, writeSpill } from './spill';
+import { withoutAcked } from './acked';
 
 /**
  * The browser's durable queue: IndexedDB write-ahead storage owned by this client (a Web Lock per client), plus
@@ -119,7 +120,7 @@ export function createDurableQueue(setup: { dbName?: string } = {}): DurableQueu
             }
             const room = hooks.room();
             if (room <= 0) return;
-            hooks.enqueueRecovered(await store.recover(room));
+            hooks.enqueueRecovered(await withoutAcked(store, await store.recover(room)));
           };
           if (tab) await tab.exclusive(DRAIN_LOCK, adopt);
           else await adopt();
