@@ -1,4 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
+import { knownIssueIn } from './fixtures/page';
 import { startCollector, type Collector } from '../../demo/collector/server.mjs';
 import { boot, delivered, duplicateIds, expectDelivered, markedIds, storedCount, staticDirs, track } from './fixtures/durable-helpers';
 
@@ -43,7 +44,7 @@ test('reload while batches are in flight: all 500 stored at the collector, none 
 const GRACE = { timing: { sentGraceMs: 1500 } };
 
 test('offline → track 500 → close → online → a new page of the origin delivers all 500 exactly once', async ({ context, browserName }) => {
-  test.fixme(browserName === 'firefox', 'not yet diagnosed: 469 unmarked duplicates at the collector in 1 of 3 Firefox runs (machine load average ~20); the others passed');
+  test.fixme(knownIssueIn('firefox', browserName), 'not yet diagnosed: 469 unmarked duplicates at the collector in 1 of 3 Firefox runs (machine load average ~20); the others passed');
   // At close the unload path beacons what it can; a beacon's fate is unknown, so those events are resent only after
   // the sent-grace period (injected here: 1.5 s).
   const first = await context.newPage();
