@@ -24,6 +24,8 @@ export const MANGLE_PROPS = new RegExp(
       'rootEnded', 'hasRoot', 'attrs',
       // trace/types.ts (Tracing: what the entries call besides startObservation)
       'endOpen', 'openCount',
+      // trace/tracer-state.ts (TracerState)
+      'attrLimit', 'spanLimit', 'openLimit', 'openSet',
     ].join('|') +
     ')$',
 );
