@@ -25,7 +25,7 @@ export const MANGLE_PROPS = new RegExp(
       // trace/types.ts (Tracing: what the entries call besides startObservation)
       'endOpen', 'openCount',
       // trace/tracer-state.ts (TracerState)
-      'attrLimit', 'spanLimit', 'openLimit', 'openSet',
+      'tracingDeps', 'idSource', 'attrLimit', 'spanLimit', 'openLimit', 'spanDefaults', 'traceById', 'openSet',
     ].join('|') +
     ')$',
 );

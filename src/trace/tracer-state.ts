@@ -7,17 +7,17 @@ import type { TracingDeps } from './types';
 
 /** One tracer's state (see createTracing): its door to the client, its limits, and what is open now. */
 export interface TracerState {
-  deps: TracingDeps;
-  ids: { traceId(): string; spanId(): string };
+  tracingDeps: TracingDeps;
+  idSource: { traceId(): string; spanId(): string };
   /** UTF-8 bytes one attribute string may have (`maxAttributeBytes`). */
   attrLimit: number;
   /** UTF-8 bytes one span's JSON may have (`maxSpanBytes`). */
   spanLimit: number;
   /** `maxOpenObservations`. */
   openLimit: number;
-  defaults: SpanDefaults;
+  spanDefaults: SpanDefaults;
   /** Per-trace state, while one of the trace's observations is open. */
-  traces: Map<string, TraceState>;
+  traceById: Map<string, TraceState>;
   /** Open observations in start order (a Set keeps insertion order: the first is the oldest). */
   openSet: Set<ObservationState>;
 }
@@ -63,10 +63,10 @@ export function finish(t: TracerState, s: ObservationState, endMs: number): void
   if (!t.openSet.delete(s)) return;
   s.ended = true;
   const trace = s.trace;
-  const enc: Encoder = { maxBytes: t.attrLimit, mask: t.deps.mask, warn: warnOf(t.deps, s.id, s.type) };
+  const enc: Encoder = { maxBytes: t.attrLimit, mask: t.tracingDeps.mask, warn: warnOf(t.tracingDeps, s.id, s.type) };
   let span: OtlpSpan;
   try {
-    span = buildSpan(s, endMs, t.defaults, enc);
+    span = buildSpan(s, endMs, t.spanDefaults, enc);
     fitSpan(span, t.spanLimit, enc.warn);
   } catch {
     enc.warn('attributes: unexpected error, span sent with ids and times only');
@@ -74,11 +74,11 @@ export function finish(t: TracerState, s: ObservationState, endMs: number): void
   }
   if (s.parentSpanId === undefined) trace.rootEnded = true;
   trace.open--;
-  if (trace.open <= 0 && t.traces.get(trace.id) === trace) t.traces.delete(trace.id);
+  if (trace.open <= 0 && t.traceById.get(trace.id) === trace) t.traceById.delete(trace.id);
   try {
-    t.deps.emit({ id: s.id, type: s.type, ts: endMs, body: span, wire: 'otlp' });
+    t.tracingDeps.emit({ id: s.id, type: s.type, ts: endMs, body: span, wire: 'otlp' });
   } catch (error) {
-    log(t.deps, `outbox: emit failed for span ${s.id}: ${String(error)}`);
+    log(t.tracingDeps, `outbox: emit failed for span ${s.id}: ${String(error)}`);
   }
 }
 

@@ -21,8 +21,8 @@ export const DEFAULT_MAX_OPEN = 10_000;
  */
 export function createTracing(deps: TracingDeps): Tracing {
   const t: TracerState = {
-    deps,
-    ids: createIds((buffer) => {
+    tracingDeps: deps,
+    idSource: createIds((buffer) => {
       try {
         deps.fill(buffer);
       } catch {
@@ -32,8 +32,8 @@ export function createTracing(deps: TracingDeps): Tracing {
     attrLimit: deps.maxAttributeBytes ?? DEFAULT_MAX_ATTRIBUTE_BYTES,
     spanLimit: deps.maxSpanBytes ?? DEFAULT_MAX_SPAN_BYTES,
     openLimit: deps.maxOpenObservations ?? DEFAULT_MAX_OPEN,
-    defaults: { environment: deps.environment, release: deps.release, version: deps.version },
-    traces: new Map(),
+    spanDefaults: { environment: deps.environment, release: deps.release, version: deps.version },
+    traceById: new Map(),
     openSet: new Set(),
   };
   return {
@@ -62,7 +62,7 @@ function start(t: TracerState, name: string, attributes?: ObservationAttributes,
   try {
     return begin(t, name, attributes, options, parent);
   } catch (error) {
-    log(t.deps, `outbox: startObservation failed: ${String(error)}`);
+    log(t.tracingDeps, `outbox: startObservation failed: ${String(error)}`);
     return detached(t);
   }
 }
@@ -79,16 +79,16 @@ function begin(t: TracerState, name: unknown, attributes: unknown, options: Star
     trace = parent.trace;
     if (opts.traceId !== undefined || opts.parentSpanId !== undefined) early.push('options.traceId/parentSpanId: ignored on a child observation');
   } else {
-    [traceId, parentSpanId] = rootIds(opts, early, t.ids.traceId);
-    trace = t.traces.get(traceId);
+    [traceId, parentSpanId] = rootIds(opts, early, t.idSource.traceId);
+    trace = t.traceById.get(traceId);
   }
   if (trace === undefined) trace = { id: traceId, open: 0, attrs: {}, hasRoot: false, rootEnded: false };
-  if (!t.traces.has(traceId)) t.traces.set(traceId, trace);
+  if (!t.traceById.has(traceId)) t.traceById.set(traceId, trace);
   trace.open++;
   if (parentSpanId === undefined) trace.hasRoot = true;
 
-  const id = t.ids.spanId();
-  const warn = warnOf(t.deps, id, type);
+  const id = t.idSource.spanId();
+  const warn = warnOf(t.tracingDeps, id, type);
   for (const detail of early) warn(detail);
   const s: ObservationState = {
     id,
@@ -96,7 +96,7 @@ function begin(t: TracerState, name: unknown, attributes: unknown, options: Star
     parentSpanId,
     type,
     name: '',
-    start: timeOf(t.deps, 'startTime', opts.startTime, warn),
+    start: timeOf(t.tracingDeps, 'startTime', opts.startTime, warn),
     attrs: {},
     trace,
     ended: false,
@@ -113,8 +113,8 @@ function begin(t: TracerState, name: unknown, attributes: unknown, options: Star
   if (opts.trace !== undefined) traceUpdate(s, opts.trace, warn);
   if (open.size > t.openLimit) {
     const oldest = open.values().next().value as ObservationState;
-    warnOf(t.deps, oldest.id, oldest.type)(`observation: more than ${t.openLimit} open, ended early`);
-    forceEnd(t, oldest, `outbox: ended early, more than ${t.openLimit} observations were open`, now(t.deps));
+    warnOf(t.tracingDeps, oldest.id, oldest.type)(`observation: more than ${t.openLimit} open, ended early`);
+    forceEnd(t, oldest, `outbox: ended early, more than ${t.openLimit} observations were open`, now(t.tracingDeps));
   }
   if (type === 'event') finish(t, s, s.start);
   return handle(t, s);
@@ -125,8 +125,8 @@ function handle(t: TracerState, s: ObservationState): Observation {
   /** Runs `work` while `s` is open, else logs that `call` was ignored; never throws to the host. */
   const whileOpen = (call: string, work: (warn: (detail: string) => void) => void): void => {
     try {
-      if (s.ended) log(t.deps, `outbox: ${call} after end() ignored (${s.type} ${s.id} "${s.name}")`);
-      else work(warnOf(t.deps, s.id, s.type));
+      if (s.ended) log(t.tracingDeps, `outbox: ${call} after end() ignored (${s.type} ${s.id} "${s.name}")`);
+      else work(warnOf(t.tracingDeps, s.id, s.type));
     } catch {
       /* never thrown to the host */
     }
@@ -140,7 +140,7 @@ function handle(t: TracerState, s: ObservationState): Observation {
     startObservation: (name, attributes, options) => start(t, name, attributes, options, s),
     end: (endTime) =>
       whileOpen('end()', (warn) => {
-        let endMs = timeOf(t.deps, 'endTime', endTime, warn);
+        let endMs = timeOf(t.tracingDeps, 'endTime', endTime, warn);
         if (endMs < s.start) {
           warn('endTime: before the start time, the start time used');
           endMs = s.start;
@@ -153,8 +153,8 @@ function handle(t: TracerState, s: ObservationState): Observation {
 /** An observation that records nothing: the last resort when starting one failed unexpectedly. */
 function detached(t: TracerState): Observation {
   const self: Observation = {
-    id: t.ids.spanId(),
-    traceId: t.ids.traceId(),
+    id: t.idSource.spanId(),
+    traceId: t.idSource.traceId(),
     type: 'span',
     update() {},
     updateTrace() {},
