@@ -16,7 +16,7 @@ export const MANGLE_PROPS = new RegExp(
       // core/batches.ts, core/queue.ts, core/waiters.ts, core/report.ts
       'minSeq', 'sealPending', 'releaseAll', 'flushDrops', 'warnOnce',
       // core/hooks.ts (the doors into the client)
-      'enqueueRecovered', 'takeQueued', 'putBack', 'dropInput', 'kick',
+      'enqueueRecovered', 'takeQueued', 'takeFront', 'queuedCount', 'inflightIds', 'putBack', 'dropInput', 'kick',
       // core/client.ts (Platform), create.ts (EntrySetup)
       'onShutdown', 'otlpAuthHint', 'extraShape',
       // wire/types.ts (Wire: built and used inside one bundle)

@@ -124,7 +124,7 @@ export interface RequestLogEntry {
 export type Fault = (
   | { mode: 'none'; path?: FaultPath }
   | { mode: 'down'; path?: FaultPath }
-  | { mode: 'status'; status: number; retryAfter?: string | number; path?: FaultPath }
+  | { mode: 'status'; status: number; retryAfter?: string | number; delayMs?: number; path?: FaultPath }
   | { mode: 'slow'; delayMs: number; path?: FaultPath }
   | { mode: 'fail-ids'; ids: Record<string, number>; path?: FaultPath }
   | { mode: 'partial-success'; rejectedSpans: number; errorMessage?: string; path?: 'otlp' }

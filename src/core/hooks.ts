@@ -23,6 +23,8 @@ export interface LeaveHooks {
   takeFront(room: (wire: Wire) => number): { wire: Wire; events: StoredEvent[] } | undefined;
   /** Records queued (not in a request). */
   queuedCount(): number;
+  /** Ids of the records in a request now. */
+  inflightIds(): string[];
   /** Puts records back at the front (an unload send that did not fit). */
   putBack(events: StoredEvent[]): void;
   /**
@@ -130,6 +132,7 @@ export function createHooks(core: Core): ClientHooks {
     takeQueued: () => takeQueued(core),
     takeFront: (room) => takeFront(core, room),
     queuedCount: () => queuedCount(core),
+    inflightIds: () => [...core.inflight].flatMap((b) => b.events.map((e) => e.id)),
     held() {
       sealAndPersist(core);
       const out: StoredEvent[] = [];

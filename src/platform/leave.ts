@@ -2,6 +2,7 @@ import type { LeaveHooks } from '../core/client';
 import type { Storage } from '../core/types';
 import { createUnloadSender, type UnloadDeps } from '../transport/unload';
 import { watchLifecycle, type LifecycleTargets } from './lifecycle';
+import { controlled } from './page-transport';
 
 /**
  * Wires the unload path into a browser client: on `visibilitychange`→hidden or `pagehide` (whichever comes first;
@@ -13,7 +14,7 @@ export function attachUnload(
   storage?: Pick<Storage, 'markSent'>,
   deps: UnloadDeps & { targets?: LifecycleTargets } = {},
 ): () => void {
-  const sender = createUnloadSender(hooks, { storage, ...deps });
+  const sender = createUnloadSender(hooks, { storage, controlled, ...deps });
   const log = (...args: unknown[]) => {
     if (hooks.options.debug) console.debug('[outbox]', ...args);
   };

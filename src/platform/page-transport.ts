@@ -55,7 +55,7 @@ export function createPageTransport(
 }
 
 /** True when a service worker controls this page (reading it throws in opaque-origin documents). */
-function controlled(): boolean {
+export function controlled(): boolean {
   try {
     return typeof navigator !== 'undefined' && !!navigator.serviceWorker?.controller;
   } catch {

@@ -2,6 +2,7 @@ import type { RecoveryHooks } from '../core/client';
 import { PARK_MS, type IndexedDbStorage } from '../storage/indexeddb';
 import { DRAIN_LOCK, type TabLock } from './tabs';
 import { dropSpill, findSpills, writeSpill } from './spill';
+import { withoutAcked } from './acked';
 
 /** How recovery reports an error it survives: to the host's `onError` (see durable.ts). */
 type Report = (error: unknown, what: string) => void;
@@ -92,7 +93,7 @@ async function adoptGone(store: IndexedDbStorage, tab: TabLock | null, owner: st
   }
   const room = hooks.room();
   if (room <= 0) return;
-  hooks.enqueueRecovered(await store.recover(room));
+  hooks.enqueueRecovered(await withoutAcked(store, await store.recover(room)));
 }
 
 /**

@@ -11,6 +11,7 @@ import { Queue } from 'workbox-background-sync';
 import { drainQueue } from './drain';
 import { singleFlight } from './single-flight';
 import { handOff } from './handoff';
+import { sweepAcks } from './acks';
 import { resolveSyncOptions, type OutboxSyncOptions, type SwDropInfo } from './config';
 import { DELIVERED_MESSAGE_TYPE, DROPPED_MESSAGE_TYPE, REPLAY_MESSAGE_TYPE } from './messages';
 
@@ -104,6 +105,7 @@ export function installOutboxSync(options: OutboxSyncOptions): OutboxSync {
   // Worker start: the only replay trigger besides page messages where there is no SyncManager (Safari,
   // Firefox); harmless elsewhere (an empty queue, or one replay shared with a sync event).
   void replay().catch(() => undefined);
+  void sweepAcks(Date.now()).catch(() => undefined);
 
   return { queue, tag, replay };
 }

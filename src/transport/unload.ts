@@ -53,6 +53,12 @@ export interface UnloadDeps {
   budgetBytes?: number;
   /** @default MAX_KEEPALIVE_REQUESTS */
   maxRequests?: number;
+  /**
+   * A service worker controls the page: it sees the answers to the requests in flight now even if this page does
+   * not live to, and acknowledges them (sync/acks.ts), so those records are marked too and a later load waits for
+   * the worker's word instead of resending them at once. @default () => false
+   */
+  controlled?: () => boolean;
   /** @default documentReachability() in a page, else a fresh tracker */
   reachability?: Reachability;
 }
@@ -121,6 +127,7 @@ export function createUnloadSender(hooks: LeaveHooks, deps: UnloadDeps = {}): Un
     // One IndexedDB write for the marks: a page gone before any answer leaves them stored with the time they went.
     const { marked, unknownFate, unreachable, report } = state;
     for (const e of unknownFate) marked.push(e.id);
+    if (deps.controlled?.()) marked.push(...hooks.inflightIds());
     const markSent = deps.storage?.markSent;
     if (marked.length > 0 && markSent && !unreachable) markSent.call(deps.storage, marked, now()).catch(() => undefined);
     if (unknownFate.length > 0) hooks.settle(unknownFate, 'sent', markSent !== undefined);

@@ -121,6 +121,26 @@ test('the worker stopped in the middle of a replay (as when its renderer crashes
   expect(delivered(collector, 'stopped').duplicates).toBe(0);
 });
 
+test('records in flight when a controlled page navigates away: the worker acknowledges them and the next load removes them instead of resending', async ({ page }) => {
+  await controlledPage(page, collector, '/outbox-sw.js?queue=acks');
+  const options = { flushAt: 30, timing: { sentGraceMs: 2500 } }; // IndexedDB storage; a grace longer than the answer takes
+  await boot(page, options);
+  collector.setFault({ mode: 'slow', delayMs: 1000, times: 1 }); // stored at once, answered 1 s later
+  await page.evaluate(() => {
+    const outbox = (window as unknown as { outbox: { track(t: string, b: unknown): string } }).outbox;
+    for (let i = 0; i < 30; i++) outbox.track('event-create', { tag: 'acks', i });
+  });
+  await expect.poll(() => collector.fault().mode).toBe('none'); // the request is at the collector, its answer held
+  await page.goto(`${collector.url}/fixtures/blank.html`); // the page is gone before the answer
+  await boot(page, options);
+  // Without the worker's word the new load resends the 30 (at once, or after the grace): 30 duplicates.
+  await expect.poll(() => pageStoredEvents(page), { timeout: 20_000 }).toBe(0);
+  expect(delivered(collector, 'acks')).toMatchObject({ unique: 30, duplicates: 0 });
+  expect(collector.stats().requests).toBe(1);
+  const stats = await page.evaluate(() => (window as unknown as { outbox: { stats(): Record<string, unknown> } }).outbox.stats());
+  expect(stats).toMatchObject({ recovered: 0, sent: 0 });
+});
+
 test('207 on replay: acked ids done, 4xx ids dropped and reported, 5xx ids re-queued alone and delivered next', async ({ page, context, browserName }) => {
   test.skip(browserName === 'firefox', 'needs CDP ServiceWorker.dispatchSyncEvent; Firefox has no CDP and no SyncManager');
   collector.setFault({ mode: 'down' });

@@ -230,6 +230,17 @@ describe('createUnloadSender', () => {
     expect(s.transport.ids()).toEqual([ids[0]]);
   });
 
+  it('under a service worker, the records in flight are marked too (the worker acknowledges them); without one they are not', () => {
+    for (const controlled of [true, false]) {
+      const s = setup();
+      const ids = s.track(3);
+      const hooks = { ...s.hooks, inflightIds: () => ['in-flight-1', 'in-flight-2'] };
+      createUnloadSender(hooks, s.deps({ controlled: () => controlled })).send();
+      const expected = controlled ? [...ids, 'in-flight-1', 'in-flight-2'] : ids;
+      expect([...s.marked.keys()].sort()).toEqual(expected.sort());
+    }
+  });
+
   it('caps its requests (the browser drops beacons past 256 per page)', () => {
     const s = setup({}, { maxBatchBytes: 1024, maxEventBytes: 1024 }); // ~3 events per request
     s.track(300);
