@@ -22,40 +22,40 @@ export interface TracerState {
   openSet: Set<ObservationState>;
 }
 
-export function now(deps: TracingDeps): number {
+export function now(t: TracerState): number {
   try {
-    const t = deps.now();
-    if (Number.isFinite(t)) return t;
+    const ms = t.tracingDeps.now();
+    if (Number.isFinite(ms)) return ms;
   } catch {
     /* a broken clock: fall through */
   }
   return Date.now();
 }
 
-export function log(deps: TracingDeps, message: string): void {
+export function log(t: TracerState, message: string): void {
   try {
-    deps.log(message);
+    t.tracingDeps.log(message);
   } catch {
     /* the host's logger is not our problem */
   }
 }
 
-export function warnOf(deps: TracingDeps, id: string, type: string): (detail: string) => void {
+export function warnOf(t: TracerState, id: string, type: string): (detail: string) => void {
   return (detail) => {
     try {
-      deps.warn({ id, type, detail });
+      t.tracingDeps.warn({ id, type, detail });
     } catch {
       /* ignored */
     }
   };
 }
 
-export function timeOf(deps: TracingDeps, field: string, value: unknown, warn: (d: string) => void): number {
-  if (value === undefined) return now(deps);
+export function timeOf(t: TracerState, field: string, value: unknown, warn: (d: string) => void): number {
+  if (value === undefined) return now(t);
   const ms = toEpochMs(value);
   if (ms !== undefined) return ms;
   warn(`${field}: not a Date, epoch ms or ISO string, now used`);
-  return now(deps);
+  return now(t);
 }
 
 /** Ends `s` once: builds its span (ids and times only if that fails), forgets it, hands the span to `deps.emit`. */
@@ -63,7 +63,7 @@ export function finish(t: TracerState, s: ObservationState, endMs: number): void
   if (!t.openSet.delete(s)) return;
   s.ended = true;
   const trace = s.trace;
-  const enc: Encoder = { maxBytes: t.attrLimit, mask: t.tracingDeps.mask, warn: warnOf(t.tracingDeps, s.id, s.type) };
+  const enc: Encoder = { maxBytes: t.attrLimit, mask: t.tracingDeps.mask, warn: warnOf(t, s.id, s.type) };
   let span: OtlpSpan;
   try {
     span = buildSpan(s, endMs, t.spanDefaults, enc);
@@ -78,7 +78,7 @@ export function finish(t: TracerState, s: ObservationState, endMs: number): void
   try {
     t.tracingDeps.emit({ id: s.id, type: s.type, ts: endMs, body: span, wire: 'otlp' });
   } catch (error) {
-    log(t.tracingDeps, `outbox: emit failed for span ${s.id}: ${String(error)}`);
+    log(t, `outbox: emit failed for span ${s.id}: ${String(error)}`);
   }
 }
 

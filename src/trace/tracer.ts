@@ -43,7 +43,7 @@ export function createTracing(deps: TracingDeps): Tracing {
     endOpen(statusMessage: string): number {
       let count = 0;
       try {
-        const at = now(deps);
+        const at = now(t);
         const message = typeof statusMessage === 'string' && statusMessage !== '' ? statusMessage : 'outbox: the page went away';
         for (const s of [...t.openSet]) {
           forceEnd(t, s, message, Math.max(at, s.start));
@@ -62,7 +62,7 @@ function start(t: TracerState, name: string, attributes?: ObservationAttributes,
   try {
     return begin(t, name, attributes, options, parent);
   } catch (error) {
-    log(t.tracingDeps, `outbox: startObservation failed: ${String(error)}`);
+    log(t, `outbox: startObservation failed: ${String(error)}`);
     return detached(t);
   }
 }
@@ -88,7 +88,7 @@ function begin(t: TracerState, name: unknown, attributes: unknown, options: Star
   if (parentSpanId === undefined) trace.hasRoot = true;
 
   const id = t.idSource.spanId();
-  const warn = warnOf(t.tracingDeps, id, type);
+  const warn = warnOf(t, id, type);
   for (const detail of early) warn(detail);
   const s: ObservationState = {
     id,
@@ -96,7 +96,7 @@ function begin(t: TracerState, name: unknown, attributes: unknown, options: Star
     parentSpanId,
     type,
     name: '',
-    start: timeOf(t.tracingDeps, 'startTime', opts.startTime, warn),
+    start: timeOf(t, 'startTime', opts.startTime, warn),
     attrs: {},
     trace,
     ended: false,
@@ -113,8 +113,8 @@ function begin(t: TracerState, name: unknown, attributes: unknown, options: Star
   if (opts.trace !== undefined) traceUpdate(s, opts.trace, warn);
   if (open.size > t.openLimit) {
     const oldest = open.values().next().value as ObservationState;
-    warnOf(t.tracingDeps, oldest.id, oldest.type)(`observation: more than ${t.openLimit} open, ended early`);
-    forceEnd(t, oldest, `outbox: ended early, more than ${t.openLimit} observations were open`, now(t.tracingDeps));
+    warnOf(t, oldest.id, oldest.type)(`observation: more than ${t.openLimit} open, ended early`);
+    forceEnd(t, oldest, `outbox: ended early, more than ${t.openLimit} observations were open`, now(t));
   }
   if (type === 'event') finish(t, s, s.start);
   return handle(t, s);
@@ -125,8 +125,8 @@ function handle(t: TracerState, s: ObservationState): Observation {
   /** Runs `work` while `s` is open, else logs that `call` was ignored; never throws to the host. */
   const whileOpen = (call: string, work: (warn: (detail: string) => void) => void): void => {
     try {
-      if (s.ended) log(t.tracingDeps, `outbox: ${call} after end() ignored (${s.type} ${s.id} "${s.name}")`);
-      else work(warnOf(t.tracingDeps, s.id, s.type));
+      if (s.ended) log(t, `outbox: ${call} after end() ignored (${s.type} ${s.id} "${s.name}")`);
+      else work(warnOf(t, s.id, s.type));
     } catch {
       /* never thrown to the host */
     }
@@ -140,7 +140,7 @@ function handle(t: TracerState, s: ObservationState): Observation {
     startObservation: (name, attributes, options) => start(t, name, attributes, options, s),
     end: (endTime) =>
       whileOpen('end()', (warn) => {
-        let endMs = timeOf(t.tracingDeps, 'endTime', endTime, warn);
+        let endMs = timeOf(t, 'endTime', endTime, warn);
         if (endMs < s.start) {
           warn('endTime: before the start time, the start time used');
           endMs = s.start;
