@@ -1,6 +1,7 @@
 // Property names the minified bundles shorten (esbuild `mangleProps`). Only names internal to one bundle belong
-// here: fields of the core's state, the scheduler, the flush waiters, the batch list, the hook doors and the
-// tracer's state. Never a public API name, option key, stats or DropInfo field, OTLP/JSON key, wire field, or
+// here: fields of the core's state, the scheduler, the flush waiters, the batch list, the hook doors, the
+// tracer's state and the IndexedDB store's state (not the records it writes: those keep their names). Never a
+// public API name, option key, stats or DropInfo field, OTLP/JSON key, wire field, or
 // anything written to IndexedDB or posted between tabs and the service worker — those cross a bundle's edge,
 // where a shortened name would not be understood. A name here must not be used quoted (`x['name']`) in src/,
 // nor by zod, idb-keyval or workbox (esbuild renames it in their code too).
@@ -24,6 +25,14 @@ export const MANGLE_PROPS = new RegExp(
       'rootEnded', 'hasRoot', 'attrs',
       // trace/types.ts (Tracing: what the entries call besides startObservation)
       'endOpen', 'openCount',
+      // trace/tracer-state.ts (TracerState)
+      'tracingDeps', 'idSource', 'attrLimit', 'spanLimit', 'openLimit', 'spanDefaults', 'traceById', 'openSet',
+      // storage/idb-state.ts (IdbState), storage/idb-recover.ts (Pass)
+      'ownerId', 'dbId', 'storeId', 'nowFn', 'graceFor', 'staleAfter', 'beatEvery', 'removeAfter', 'opTimeout',
+      'parkFor', 'txDurability', 'liveCheck', 'whenReady', 'fault', 'heartbeats', 'mine', 'keyOf', 'dirty',
+      'uncommitted', 'failedKeys', 'streak', 'faultCount', 'serial', 'txCount', 'heartbeatTimer', 'nextAt',
+      'aliveSeen', 'parkOp', 'dbp', 'connection', 'blockedReported', 'pendingJob', 'writing', 'microtask',
+      'writeTimer', 'aliveWithSegments', 'unreadableCount', 'firstUnreadable',
     ].join('|') +
     ')$',
 );
