@@ -52,7 +52,7 @@ for (const [how, go] of Object.entries(leave)) {
   test(`${ROUNDS} rounds × ${EVENTS} events, then a cross-site navigation by ${how}: ${EVENTS}/${EVENTS} each round`, async ({ page, browserName }) => {
     test.fixme(
       knownIssueIn('firefox', browserName),
-      'Firefox ESR 153.8 cuts short the pagehide unload send on cross-site navigations: arrived per round (of 200) goto 0,200,0,0; link 200,0,200,200; location.href 200,0,0,200; and delivered sends lost their sent-marks, so the next load resent them (400 and 200 duplicates)',
+      'Firefox ESR 153.8 cuts short the pagehide unload send on cross-site navigations: arrived per round (of 200) goto 0,200,0,0; link 200,0,200,200; location.href 200,0,0,200; and delivered sends lost their sent-marks, so the next load resent them (400 and 200 duplicates). Again on 2026-12-02 after the unload rework, 2 runs: goto 0,200,200,200 / 200,0,200,200; link 200×4 / 0,200,200,200 (400 duplicates); location.href 200×4 (200 duplicates) / 0,200,200,200',
     );
     const errors: string[] = [];
     watchErrors(page, errors);
