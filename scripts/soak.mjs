@@ -37,10 +37,20 @@ function pick(rand, table) {
   return table[table.length - 1][1];
 }
 
+/**
+ * `work`, or a rejection after `ms` ("Timeout … exceeded", a browser incident) if it has not settled by then: a page
+ * whose renderer hangs never answers `evaluate` or `close`, and the soak must go on without it.
+ */
+function within(ms, work, what) {
+  let timer;
+  const late = new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: Timeout ${ms}ms exceeded.`)), ms)));
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
 async function waitFor(fn, timeoutMs, stepMs = 100) {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const v = await fn().catch(() => undefined);
+    const v = await within(Math.max(stepMs, end - Date.now()), fn(), 'waiting').catch(() => undefined);
     if (v) return v;
     if (Date.now() > end) return undefined;
     await sleep(stepMs);
@@ -84,7 +94,7 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
     if (!ok) throw new Error(`tab did not boot: ${page.url()}`);
   }
   async function open(tab) {
-    const page = await context.newPage();
+    const page = await within(20_000, context.newPage(), 'newPage');
     page.on('pageerror', (e) => (harnessFault(e.message) ? incidents : problems).push(`tab ${tab}: pageerror ${e.message}`));
     await page.goto(url(tab, navs++));
     await boot(page);
@@ -99,6 +109,7 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
   const timeline = [];
   const note = (what) => timeline.push({ at: Date.now() - startedAt, what });
 
+  let lastBeat = startedAt;
   // The collector's answers change every 2–4 s.
   const faultLoop = (async () => {
     while (Date.now() < deadline) {
@@ -113,6 +124,10 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
         [10, { mode: 'fail-ids', ids: Object.fromEntries(recent.filter(() => rand() < 0.05).map((id) => [id, rand() < 0.5 ? 500 : 429])) }],
       ]);
       collector.setFault(fault);
+      if (Date.now() - lastBeat > 15_000) {
+        lastBeat = Date.now();
+        log(`[soak] +${Math.round((lastBeat - startedAt) / 1000)} s: ${tracked.size} tracked, actions ${JSON.stringify(actions)}, ${incidents.length} incident(s)`);
+      }
       note(`fault ${fault.mode}${fault.status ? ` ${fault.status}` : ''}`);
       faults[fault.mode] = (faults[fault.mode] ?? 0) + 1;
       await sleep(2000 + rand() * 2000);
@@ -128,7 +143,7 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
       if (action !== 'idle') note(`tab ${t} ${action} (${page.url().replace(collector.url, '')})`);
       try {
         if (action === 'track') {
-          const ids = await page.evaluate(({ run, t, n }) => window.soakTrack(run, t, n), { run, t, n: 1 + Math.floor(rand() * 40) });
+          const ids = await within(20_000, page.evaluate(({ run, t, n }) => window.soakTrack(run, t, n), { run, t, n: 1 + Math.floor(rand() * 40) }), 'track');
           for (const id of ids) tracked.add(id);
         } else if (action === 'navigate') {
           await page.goto(url(t, navs++));
@@ -149,14 +164,14 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
           const crashed = new Promise((r) => page.once('crash', r));
           await page.goto('chrome://crash').catch(() => undefined);
           await Promise.race([crashed, sleep(3000)]);
-          await page.close().catch(() => undefined);
+          await within(10_000, page.close(), 'close').catch(() => undefined);
           tabs[t] = await open(t);
         }
       } catch (error) {
         const message = `tab ${t}: ${action} failed: ${error.message.split('\n')[0]}`;
         (harnessFault(error.message) ? incidents : problems).push(message);
         note(message);
-        await tabs[t].close().catch(() => undefined);
+        await within(10_000, tabs[t].close(), 'close').catch(() => undefined);
         tabs[t] = await open(t);
       }
       await sleep(100 + rand() * 500);
@@ -177,7 +192,7 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
     return ids;
   };
   const settled = await waitFor(async () => {
-    for (const p of all) await p.evaluate(() => dispatchEvent(new Event('online'))).catch(() => undefined);
+    for (const p of all) await within(5000, p.evaluate(() => dispatchEvent(new Event('online'))), 'online').catch(() => undefined);
     const got = deliveredIds();
     return [...tracked].every((id) => got.has(id));
   }, 120_000, 1000);
@@ -185,9 +200,9 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
   const rows = [];
   for (const [i, p] of all.entries()) {
     const s = await waitFor(async () => {
-      const st = await p.evaluate(() => window.outbox.stats());
+      const st = await within(5000, p.evaluate(() => window.outbox.stats()), 'stats');
       return st.queued === 0 && st.inflight === 0 ? st : undefined;
-    }, 30_000).catch(() => undefined) ?? (await p.evaluate(() => window.outbox.stats()).catch(() => undefined));
+    }, 30_000).catch(() => undefined) ?? (await within(5000, p.evaluate(() => window.outbox.stats()), 'stats').catch(() => undefined));
     if (!s) {
       problems.push(`tab ${i}: no stats`);
       continue;
@@ -195,7 +210,7 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
     const dropped = Object.values(s.dropped).reduce((n, x) => n + x, 0);
     const balanced = s.tracked + s.recovered === s.sent + s.handedOff + s.queued + s.inflight + dropped;
     if (!balanced) problems.push(`tab ${i === tabs.length ? 'sweeper' : i}: conservation broken ${JSON.stringify(s)}`);
-    const errs = await p.evaluate(() => window.soakErrors).catch(() => []);
+    const errs = await within(5000, p.evaluate(() => window.soakErrors), 'errors').catch(() => []);
     for (const e of errs) problems.push(`tab ${i}: ${e}`);
     rows.push({ tab: i === tabs.length ? 'sweeper' : String(i), ...s, dropped, balanced });
   }
@@ -203,7 +218,7 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
   const got = deliveredIds();
   const missing = [...tracked].filter((id) => !got.has(id));
   // Where the missing ones are, if anywhere: Outbox's IndexedDB segments, the service worker's Workbox queue.
-  const whereabouts = missing.length === 0 ? {} : await sweeper.evaluate(async (missing) => {
+  const whereabouts = missing.length === 0 ? {} : await within(20_000, sweeper.evaluate(async (missing) => {
     const read = (db, store) => new Promise((resolve) => {
       const open = indexedDB.open(db);
       open.onsuccess = () => {
@@ -223,7 +238,7 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
     const spills = Object.keys(localStorage).filter((k) => k.startsWith('outbox:spill:') && missing.some((id) => localStorage.getItem(k).includes(id)));
     const locks = (await navigator.locks.query()).held.map((l) => l.name);
     return { inSegments, inWorkbox, spills, locks };
-  }, missing).catch((e) => ({ error: String(e) }));
+  }, missing), 'whereabouts').catch((e) => ({ error: String(e) }));
   if (missing.length > 0) {
     const seenIn = collector.requests().filter((r) => r.ids.some((id) => missing.includes(id))).map((r) => `${r.status} ${r.contentType} ${r.auth} ${r.count} rec at +${r.at - startedAt} ms from ${r.referer?.replace(collector.url, '') ?? '?'}`);
     log(`[soak] missing records: ${JSON.stringify({ ...whereabouts, requestsThatCarriedThem: seenIn })}`);
@@ -261,8 +276,8 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
     problems,
   };
   log(formatTable(result));
-  await context.close().catch(() => undefined);
-  await browser.close().catch(() => undefined);
+  await within(20_000, context.close(), 'context close').catch(() => undefined);
+  await within(20_000, browser.close(), 'browser close').catch(() => undefined);
   await collector.close();
   return result;
 }
