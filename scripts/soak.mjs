@@ -74,6 +74,10 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
   });
   const browser = await chromium.launch({ executablePath: await findChromium(), args: CHROMIUM_ARGS, headless: true });
   const context = await browser.newContext();
+  // Under the Playwright test runner a context's default timeouts are off: a navigation that never commits (seen
+  // under crash chaos) would hang the soak forever. Bound them as the library does by itself.
+  context.setDefaultTimeout(30_000);
+  context.setDefaultNavigationTimeout(30_000);
   const url = (tab, n) => `${collector.url}/fixtures/reliability-soak.html?tab=${tab}&n=${n}${sw ? '' : '&sw=0'}`;
   const tracked = new Set();
   const actions = { track: 0, navigate: 0, reload: 0, crash: 0, idle: 0 };
@@ -96,7 +100,7 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
   async function open(tab) {
     const page = await within(20_000, context.newPage(), 'newPage');
     page.on('pageerror', (e) => (harnessFault(e.message) ? incidents : problems).push(`tab ${tab}: pageerror ${e.message}`));
-    await page.goto(url(tab, navs++));
+    await within(35_000, page.goto(url(tab, navs++)), 'goto');
     await boot(page);
     return page;
   }
@@ -146,10 +150,10 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
           const ids = await within(20_000, page.evaluate(({ run, t, n }) => window.soakTrack(run, t, n), { run, t, n: 1 + Math.floor(rand() * 40) }), 'track');
           for (const id of ids) tracked.add(id);
         } else if (action === 'navigate') {
-          await page.goto(url(t, navs++));
+          await within(35_000, page.goto(url(t, navs++)), 'goto');
           await boot(page);
         } else if (action === 'reload') {
-          await page.reload();
+          await within(35_000, page.reload(), 'reload');
           await boot(page);
         } else if (action === 'crash') {
           // A renderer crash loses what its write-ahead transaction had not committed (platform-facts §4): crash
@@ -157,12 +161,12 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
           const committed = await waitFor(() => page.evaluate(() => window.soakVolatile() === 0), 3000, 25);
           if (!committed) {
             skippedCrashes++; // not a crash this client could survive: reload instead
-            await page.reload();
+            await within(35_000, page.reload(), 'reload');
             await boot(page);
             continue;
           }
           const crashed = new Promise((r) => page.once('crash', r));
-          await page.goto('chrome://crash').catch(() => undefined);
+          await within(10_000, page.goto('chrome://crash'), 'crash').catch(() => undefined);
           await Promise.race([crashed, sleep(3000)]);
           await within(10_000, page.close(), 'close').catch(() => undefined);
           tabs[t] = await open(t);
