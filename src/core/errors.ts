@@ -33,3 +33,17 @@ export function callHost<A>(fn: ((arg: A) => void) | undefined, arg: A): void {
     /* swallowed on purpose */
   }
 }
+
+/** A short rendering of a bad value for an error message (at most 60 characters of JSON). */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'symbol') return value.toString();
+  try {
+    const json = JSON.stringify(value);
+    if (json === undefined) return String(value);
+    return json.length > 60 ? json.slice(0, 57) + '...' : json;
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}

@@ -1,22 +1,9 @@
 import * as z from 'zod/mini';
-import { OutboxOptionsError } from './errors';
 import { resolveEndpoints } from './endpoints';
 import { optionsFromEnv, type EnvOptions } from './options-env';
+import { OutboxOptionsError, describeValue as describe } from './errors';
 import { optionsShape } from './options-schema';
 import { DEFAULTS, type ResolvedOptions } from './options-types';
-
-function describe(value: unknown): string {
-  if (typeof value === 'function') return 'a function';
-  if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'symbol') return value.toString();
-  try {
-    const json = JSON.stringify(value);
-    if (json === undefined) return String(value);
-    return json.length > 60 ? json.slice(0, 57) + '...' : json;
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
-}
 
 function valueAt(input: unknown, path: PropertyKey[]): unknown {
   let v: any = input;

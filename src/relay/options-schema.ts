@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import type { QueueProducer } from './options';
+import { describeValue as describe } from '../core/errors';
 
 function int(min: number, max = Number.MAX_SAFE_INTEGER) {
   const error = max === Number.MAX_SAFE_INTEGER ? `must be an integer ≥ ${min}` : `must be an integer from ${min} to ${max}`;
@@ -92,19 +93,11 @@ export const relayShape = {
   debug: z.optional(z.boolean({ error: 'must be true or false' })),
 };
 
-/** A short rendering of a bad value for an error message (at most 60 characters of JSON). */
-export function describe(value: unknown): string {
-  if (typeof value === 'function') return 'a function';
-  try {
-    const json = JSON.stringify(value);
-    if (json === undefined) return String(value);
-    return json.length > 60 ? json.slice(0, 57) + '...' : json;
-  } catch {
-    return Object.prototype.toString.call(value);
-  }
-}
 
 /** One line per zod issue: `rateLimit.burst must be an integer ≥ 1, got 0`. */
+/** A short rendering of a bad value for an error message (shared with the client's options). */
+export { describe };
+
 export function describeIssues(issues: readonly z.core.$ZodIssue[], input: unknown, label: string): string {
   const lines = issues.map((issue) => {
     if (issue.code === 'unrecognized_keys') return `unknown option${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;

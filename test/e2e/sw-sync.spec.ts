@@ -9,6 +9,7 @@ import {
   controlledPage,
   delivered,
   dispatchSync,
+  handOffWhileDown,
   pageStoredEvents,
   settle,
   staticDirs,
@@ -74,12 +75,7 @@ test('deterministic replay: batches queued while the collector is down arrive on
 
 test('a 503 during replay keeps the request queued (Workbox default would drop it); the next sync delivers it', async ({ page, context, browserName }) => {
   test.skip(browserName === 'firefox', 'needs CDP ServiceWorker.dispatchSyncEvent; Firefox has no CDP and no SyncManager');
-  collector.setFault({ mode: 'down' });
-  await controlledPage(page, collector, '/outbox-sw.js?queue=503');
-  await boot(page, { storage: 'memory' });
-  expect(await trackAndFlush(page, 'r503', 20)).toMatchObject({ handedOff: 20, queued: 0 });
-  await settle(collector);
-  expect(await swQueued(page, '503')).toBe(1);
+  await handOffWhileDown(page, collector, { script: '/outbox-sw.js?queue=503', queueName: '503', tag: 'r503', count: 20, stored: 1 });
 
   collector.setFault({ mode: 'status', status: 503, times: 1 });
   await dispatchSync(context, page, collector, 'workbox-background-sync:503');
@@ -96,12 +92,7 @@ test('a 503 during replay keeps the request queued (Workbox default would drop i
 
 test('the worker stopped in the middle of a replay (as when its renderer crashes) loses nothing: the request stays stored until answered', async ({ page, context, browserName }) => {
   test.skip(browserName === 'firefox', 'needs CDP ServiceWorker.dispatchSyncEvent and ServiceWorker.stopAllWorkers');
-  collector.setFault({ mode: 'down' });
-  await controlledPage(page, collector, '/outbox-sw.js?queue=stopped');
-  await boot(page, { storage: 'memory' });
-  expect(await trackAndFlush(page, 'stopped', 20)).toMatchObject({ handedOff: 20, queued: 0 });
-  await settle(collector);
-  expect(await swQueued(page, 'stopped')).toBe(1);
+  await handOffWhileDown(page, collector, { script: '/outbox-sw.js?queue=stopped', queueName: 'stopped', tag: 'stopped', count: 20, stored: 1 });
 
   // The collector holds its answer (a 503 that stores nothing) while the worker is stopped mid-send. Workbox's own
   // shiftRequest deletes the request before sending it: this is where the chaos soak lost records.
@@ -244,12 +235,7 @@ test('no SyncManager (Safari, Firefox): replay on a page message and on worker s
 
 test('maxRetentionMinutes: an expired request is dropped with a count reported; the rest is delivered', async ({ page, context, browserName }) => {
   test.skip(browserName === 'firefox', 'needs CDP ServiceWorker.dispatchSyncEvent; Firefox has no CDP and no SyncManager');
-  collector.setFault({ mode: 'down' });
-  await controlledPage(page, collector, '/outbox-sw.js?queue=exp&retention=1');
-  await boot(page, { storage: 'memory' });
-  expect(await trackAndFlush(page, 'exp', 100)).toMatchObject({ handedOff: 100 });
-  await settle(collector);
-  expect(await swQueued(page, 'exp')).toBe(2);
+  await handOffWhileDown(page, collector, { script: '/outbox-sw.js?queue=exp&retention=1', queueName: 'exp', tag: 'exp', count: 100, stored: 2 });
   // Age the first stored request past the 1-minute retention, in Workbox's own database; returns its events' i.
   const aged = await page.evaluate(
     () =>
@@ -284,12 +270,7 @@ test('maxRetentionMinutes: an expired request is dropped with a count reported; 
 
 test('a failed last-chance sync keeps the request; the sync stays registered and a page message delivers it', async ({ page, context, browserName }) => {
   test.skip(browserName === 'firefox', 'needs CDP ServiceWorker.dispatchSyncEvent; Firefox has no CDP and no SyncManager');
-  collector.setFault({ mode: 'down' });
-  await controlledPage(page, collector, '/outbox-sw.js?queue=last');
-  await boot(page, { storage: 'memory' });
-  expect(await trackAndFlush(page, 'last', 20)).toMatchObject({ handedOff: 20 });
-  await settle(collector);
-  expect(await swQueued(page, 'last')).toBe(1);
+  await handOffWhileDown(page, collector, { script: '/outbox-sw.js?queue=last', queueName: 'last', tag: 'last', count: 20, stored: 1 });
 
   collector.setFault({ mode: 'status', status: 503, times: 1 });
   await dispatchSync(context, page, collector, 'workbox-background-sync:last', true);
