@@ -15,7 +15,9 @@
 // The service worker's acknowledgements (issue 15) added 0.26 KB to the global, 0.3 KB to the worker script
 // (trimmed back under its 6 KB) and 14 B to the Workers bundle (one core hook); the split of the tracer, the
 // durable queue and IndexedDB storage into state + module functions (issue 11) then took 56 B off the Workers
-// bundle (its budget back to 25.5 KB) and added 97 B to the global.
+// bundle (its budget back to 25.5 KB) and added 97 B to the global. Langfuse's tracing calls (issue 21:
+// startActiveObservation, observe, propagateAttributes, the active context, parentSpanContext, sampleRate,
+// createTraceId) added 2.14 KB to the global (29 046 → 31 185 B) and 2.39 KB to the Workers bundle (26 058 → 28 446 B).
 import { build } from 'esbuild';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -28,8 +30,8 @@ const KB = 1024;
 
 /** file in dist/ → { budget (bytes, min+gzip), target from the issue, how to rebuild it for --analyze }. */
 const BUDGETS = [
-  { file: 'outbox.global.js', budget: 28.5 * KB, target: 16 * KB, entry: 'src/script.ts', format: 'iife', platform: 'browser' },
-  { file: 'outbox.worker.js', budget: 25.5 * KB, target: 12 * KB, entry: 'src/worker.ts', format: 'esm', platform: 'neutral' },
+  { file: 'outbox.global.js', budget: 30.5 * KB, target: 16 * KB, entry: 'src/script.ts', format: 'iife', platform: 'browser' },
+  { file: 'outbox.worker.js', budget: 28 * KB, target: 12 * KB, entry: 'src/worker.ts', format: 'esm', platform: 'neutral' },
   { file: 'outbox-sw.js', budget: 6 * KB, target: 6 * KB, entry: 'src/outbox-sw.ts', format: 'iife', platform: 'browser' },
 ];
 

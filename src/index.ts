@@ -13,7 +13,22 @@ import { attachServiceWorkerReplay } from './platform/service-worker';
 
 export type { OutboxOptions } from './core/options';
 export type { DropInfo, DropReason, Outbox, OutboxStats, ScoreInput, TrackOptions } from './core/types';
-export type { Observation, ObservationAttributes, ObservationType, StartOptions, TraceAttributes } from './trace/types';
+export type {
+  ActiveStartOptions,
+  AttributesOf,
+  GenerationAttributes,
+  Observation,
+  ObservationAttributes,
+  ObservationLevel,
+  ObservationType,
+  ObserveOptions,
+  ParentSpanContext,
+  PropagatedAttributes,
+  SpanAttributes,
+  StartOptions,
+  TraceAttributes,
+  TracingCalls,
+} from './trace/types';
 export { OutboxOptionsError } from './core/options';
 /** @internal For benchmarks and tests: the IndexedDB storage behind a client (`transactions`, `size()`). */
 export { durableStorageOf } from './platform/durable';

@@ -18,6 +18,27 @@ export { outboxQueueConsumer, type QueueConsumer, type QueueConsumerOptions } fr
 export type { OutboxOptions } from './core/options';
 export type { DropInfo, DropReason, Outbox, OutboxStats, TrackOptions } from './core/types';
 export { OutboxOptionsError } from './core/options';
+export type {
+  ActiveStartOptions,
+  AttributesOf,
+  GenerationAttributes,
+  Observation,
+  ObservationAttributes,
+  ObservationLevel,
+  ObservationType,
+  ObserveOptions,
+  ParentSpanContext,
+  PropagatedAttributes,
+  SpanAttributes,
+  StartOptions,
+  TraceAttributes,
+  TracingCalls,
+} from './trace/types';
+/**
+ * With only the `nodejs_als` flag: `useAsyncLocalStorage(AsyncLocalStorage)` (from 'node:async_hooks') before the
+ * first tracing call makes the active context follow `await`. With `nodejs_compat` it is found by itself.
+ */
+export { useAsyncLocalStorage } from './trace/context';
 
 /** The part of an ExecutionContext Outbox uses. */
 export interface WaitUntilContext {

@@ -1,5 +1,5 @@
 import type { Wire, WireName } from '../wire/types';
-import type { Observation, ObservationAttributes, StartOptions } from '../trace/types';
+import type { TracingCalls } from '../trace/types';
 import type { ScoreBody } from '../trace/score';
 
 /** What `score()` takes: Langfuse's score fields (`id` optional). */
@@ -174,17 +174,12 @@ export interface CoreOutbox {
 }
 
 /** The public object returned by createOutbox(). Methods don't use `this`. */
-export interface Outbox extends CoreOutbox {
+export interface Outbox extends CoreOutbox, TracingCalls {
   /**
    * Queue an event. Never throws and never awaits; returns the event id ('' if the event was dropped at once).
    * The body is serialized at the end of the current task.
    */
   track(type: string, body?: unknown, options?: TrackOptions): string;
-  /**
-   * Starts an observation (Langfuse v4's model: span, generation, event, agent, tool, chain, retriever, evaluator,
-   * embedding, guardrail). Its merged attributes become one immutable OTLP span at `end()`. Never throws.
-   */
-  startObservation(name: string, attributes?: ObservationAttributes, options?: StartOptions): Observation;
   /**
    * Queues a score (`score-create` on the ingestion wire) after checking Langfuse's rules; returns its id, or ''
    * when it was dropped 'invalid' (the detail names the field). Never throws.
@@ -194,7 +189,8 @@ export interface Outbox extends CoreOutbox {
   flush(): Promise<void>;
   /** Flush, await every request, stop timers and listeners; later track() calls are dropped ('shutdown'). */
   shutdown(): Promise<void>;
-  stats(): OutboxStats;
+  /** The counters, and `sampledOut`: spans of traces `sampleRate` left out (by design, not a loss). */
+  stats(): OutboxStats & { sampledOut: number };
 }
 
 export interface TrackOptions {
