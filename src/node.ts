@@ -7,16 +7,16 @@
  * this process, else one created from the environment (LANGFUSE_BASE_URL, keys…) at the first call that needs it.
  * Without any (no base URL in the environment), they record nothing and log it once, and callbacks still run.
  */
+// @ts-ignore -- the declaration build (tsconfig.build.json) has no Node types; tsconfig.json checks this import
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { assemble } from './create';
 import { optionsFromEnv, type OutboxOptions } from './core/options';
-import type { Outbox } from './core/types';
 import { contextStore, useAsyncLocalStorage } from './trace/context';
 import { createTracing } from './trace/tracer';
-import type { TracingCalls } from './trace/types';
+import type { Outbox, TracingCalls } from './trace/types';
 
 export type { OutboxOptions } from './core/options';
-export type { DropInfo, DropReason, Outbox, OutboxStats, ScoreInput, TrackOptions } from './core/types';
+export type { DropInfo, DropReason, OutboxStats, TrackOptions } from './core/types';
 export type {
   ActiveStartOptions,
   AttributesOf,
@@ -26,8 +26,10 @@ export type {
   ObservationLevel,
   ObservationType,
   ObserveOptions,
+  Outbox,
   ParentSpanContext,
   PropagatedAttributes,
+  ScoreInput,
   SpanAttributes,
   StartOptions,
   TraceAttributes,

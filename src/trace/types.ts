@@ -1,3 +1,5 @@
+import type { CoreOutbox, OutboxStats, TrackOptions } from '../core/types';
+import type { ScoreBody } from './score';
 import type { OtlpSpan } from '../wire/otlp';
 import type { ContextStore } from './context';
 
@@ -258,4 +260,27 @@ export interface Tracing extends TracingCalls {
   endOpen(statusMessage: string): number;
   /** Observations open right now. */
   openCount(): number;
+}
+
+/** What `score()` takes: Langfuse's score fields (`id` optional). */
+export type ScoreInput = Omit<ScoreBody, 'id' | 'value'> & { id?: string; value: number | string | boolean };
+
+/** The public object returned by createOutbox(). Methods don't use `this`. */
+export interface Outbox extends CoreOutbox, TracingCalls {
+  /**
+   * Queue an event. Never throws and never awaits; returns the event id ('' if the event was dropped at once).
+   * The body is serialized at the end of the current task.
+   */
+  track(type: string, body?: unknown, options?: TrackOptions): string;
+  /**
+   * Queues a score (`score-create` on the ingestion wire) after checking Langfuse's rules; returns its id, or ''
+   * when it was dropped 'invalid' (the detail names the field). Never throws.
+   */
+  score(score: ScoreInput): string;
+  /** Send everything queued now; resolves when each batch is acked, handed off or re-queued. Never rejects. */
+  flush(): Promise<void>;
+  /** Flush, await every request, stop timers and listeners; later track() calls are dropped ('shutdown'). */
+  shutdown(): Promise<void>;
+  /** The counters, and `sampledOut`: spans of traces `sampleRate` left out (by design, not a loss). */
+  stats(): OutboxStats & { sampledOut: number };
 }
