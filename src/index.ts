@@ -15,8 +15,6 @@ export type { OutboxOptions } from './core/options';
 export type { DropInfo, DropReason, Outbox, OutboxStats, ScoreInput, TrackOptions } from './core/types';
 export type { Observation, ObservationAttributes, ObservationType, StartOptions, TraceAttributes } from './trace/types';
 export { OutboxOptionsError } from './core/options';
-/** @internal For benchmarks and tests: the IndexedDB storage behind a client (`transactions`, `size()`). */
-export { durableStorageOf } from './platform/durable';
 
 /** Creates a client. Throws OutboxOptionsError for invalid options (and only then). */
 export function createOutbox(options: OutboxOptions): Outbox {
