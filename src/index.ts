@@ -32,8 +32,6 @@ export type {
   TracingCalls,
 } from './trace/types';
 export { OutboxOptionsError } from './core/options';
-/** @internal For benchmarks and tests: the IndexedDB storage behind a client (`transactions`, `size()`). */
-export { durableStorageOf } from './platform/durable';
 
 /** Creates a client. Throws OutboxOptionsError for invalid options (and only then). */
 export function createOutbox(options: OutboxOptions): Outbox {
