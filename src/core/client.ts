@@ -8,7 +8,7 @@
 import { createBatchList, cutBatch, recordsIn, type Batch } from './batches';
 import { utf8Length } from './encode';
 import { errorText, safeString } from './errors';
-import type { ClientHooks } from './hooks';
+import type { ClientHooks, NewRecord } from './hooks';
 import { outcomeOf } from './outcome';
 import type { ResolvedOptions } from './options';
 import { createEventQueue, type EventQueue } from './queue';
@@ -21,7 +21,7 @@ import { createFlushWaiters } from './waiters';
 export type { ClientHooks, LeaveHooks, RecoveryHooks } from './hooks';
 
 /** Requests in flight at once. Browsers queue more than 6 per host anyway (HTTP/1.1). */
-export const MAX_CONCURRENT_REQUESTS = 4;
+const MAX_CONCURRENT_REQUESTS = 4;
 /** Room kept in a batch for the envelope, at least: a wire's own measure may be smaller. */
 const ENVELOPE_RESERVE = 512;
 
@@ -47,16 +47,6 @@ export interface Platform {
   onQueued?: () => void;
   /** Called once when shutdown() has finished sending, before storage closes: detach listeners. */
   onShutdown?: () => void;
-}
-
-/** A record handed to the client by an API on top of it (observations, scores, an OTel processor). */
-export interface NewRecord {
-  id: string;
-  type: string;
-  /** Epoch ms. */
-  ts: number;
-  body: unknown;
-  wire: WireName;
 }
 
 /** A queued record with its place in the client's order (flush() waits by it). */

@@ -1,8 +1,17 @@
 // The doors into the client (STYLE 15): each part above the core gets the one it needs. createClient (client.ts)
 // builds them over its own state; nothing here holds state.
-import type { NewRecord } from './client';
 import type { ResolvedOptions } from './options';
 import type { FlushReason, SendResult, StoredEvent, Wire, WireName } from './types';
+
+/** A record handed to the client by an API on top of it (observations, scores, an OTel processor). */
+export interface NewRecord {
+  id: string;
+  type: string;
+  /** Epoch ms. */
+  ts: number;
+  body: unknown;
+  wire: WireName;
+}
 
 /** The door the unload path uses into the client. */
 export interface LeaveHooks {

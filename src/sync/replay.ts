@@ -17,8 +17,6 @@ import { DELIVERED_MESSAGE_TYPE, DROPPED_MESSAGE_TYPE, REPLAY_MESSAGE_TYPE } fro
 
 declare const self: ServiceWorkerGlobalScope;
 
-export { DELIVERED_MESSAGE_TYPE, DROPPED_MESSAGE_TYPE, REPLAY_MESSAGE_TYPE } from '../wire/sw-messages';
-
 export type { OutboxSyncOptions, SwDropInfo, SwDropReason } from './config';
 
 /** What {@link installOutboxSync} returns. */
