@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/unit/**/*.test.ts', 'test/collector/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/worker/**/*.test.ts', 'test/relay/**/*.test.ts', 'test/otel/**/*.test.ts'],
+    include: ['test/unit/**/*.test.ts', 'test/collector/**/*.test.ts', 'test/integration/**/*.test.ts', 'test/worker/**/*.test.ts', 'test/relay/**/*.test.ts', 'test/otel/**/*.test.ts', 'test/integrations/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Two cores: run files in parallel but keep each file's tests in order.

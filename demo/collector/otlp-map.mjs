@@ -124,6 +124,15 @@ function tags(v) {
 /** ISO time → ms, or null. @param {unknown} v */
 function isoToMs(v) {
   if (typeof v !== 'string') return null;
+  // @langfuse/tracing sends the time JSON-encoded (`"2026-…Z"`, with the quotes): its _serialize JSON.stringifies a Date.
+  if (v.startsWith('"')) {
+    try {
+      v = JSON.parse(v);
+    } catch {
+      return null;
+    }
+    if (typeof v !== 'string') return null;
+  }
   const ms = Date.parse(v);
   return Number.isFinite(ms) ? ms : null;
 }
