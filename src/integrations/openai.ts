@@ -59,14 +59,16 @@ function proxy<T extends object>(target: T, path: string[], nameOf: (resource: s
       const value = Reflect.get(obj, key);
       const hit = cache.get(key);
       if (hit && hit.from === value) return hit.to;
-      let to = value;
-      if (typeof key === 'string') {
-        const next = path.length === 0 ? (key in TRACED ? [] : undefined) : TRACED[path[0]!]?.[path.length - 1] === key ? [] : undefined;
+      let to: unknown = value;
+      if (typeof key === 'string' && key !== 'constructor') {
+        const resource = path[0];
+        // Inside a traced resource, the next step of its path (chat → completions), or the resource itself at the top.
+        const onPath = resource === undefined ? Object.hasOwn(TRACED, key) : TRACED[resource]![path.length - 1] === key;
         if (typeof value === 'function') {
-          // `create` of a traced resource is wrapped; other methods are bound to the real object (private fields).
-          const traced = key === 'create' && path.length > 0 && (TRACED[path[0]!]?.length ?? 0) === path.length - 1;
-          to = traced ? tracedCreate(value as AnyFn, obj, nameOf(path[0]!), config) : (value as AnyFn).bind(obj);
-        } else if (next !== undefined && isObj(value)) {
+          // `create` at the end of a traced path is wrapped; other methods are bound to the real object (private fields).
+          const traced = key === 'create' && resource !== undefined && TRACED[resource]!.length === path.length - 1;
+          to = traced ? tracedCreate(value as AnyFn, obj, nameOf(resource), config) : (value as AnyFn).bind(obj);
+        } else if (onPath && isObj(value)) {
           to = proxy(value, [...path, key], nameOf, config);
         }
       }
