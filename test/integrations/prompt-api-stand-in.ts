@@ -27,6 +27,11 @@ export class StandInLanguageModel extends EventTarget {
   readonly temperature: number;
   readonly topK: number;
   readonly legacy: boolean;
+  /** Defined per instance, by the names chosen (current or older). */
+  declare readonly contextUsage?: number;
+  declare readonly contextWindow?: number;
+  declare readonly inputUsage?: number;
+  declare readonly inputQuota?: number;
 
   static async create(options: StandInOptions = {}): Promise<StandInLanguageModel> {
     return new StandInLanguageModel(options);
