@@ -1,17 +1,24 @@
 import type { StoredEvent } from '../core/types';
 import type { IndexedDbStorage } from '../storage/indexeddb';
 import { takeAcks } from '../sync/acks';
+import { SETTLE_MESSAGE_TYPE, SETTLE_WAIT_MS } from '../sync/messages';
 import { controlled } from './page-transport';
+
+/** How long a recovering page waits for its worker's first answer (an old worker, or none of ours, never answers). */
+const WORKER_ANSWER_MS = 2000;
 
 /**
  * Recovered records less those the service worker acknowledged after their page was gone (sync/acks.ts): those are
- * removed from storage instead of sent again. Consulted only under a service worker; any failure keeps them all
- * (a duplicate, never a loss).
+ * removed from storage instead of sent again. First the worker is asked whether it is still forwarding any of them
+ * (a page that crashed leaves no mark, and its last requests may still be on their way): if so, this waits until
+ * they are answered and acknowledged. Consulted only under a service worker; any failure keeps them all (a
+ * duplicate, never a loss).
  */
 export async function withoutAcked(store: Pick<IndexedDbStorage, 'remove'>, records: StoredEvent[]): Promise<StoredEvent[]> {
   if (records.length === 0 || !controlled()) return records;
   let acked: Set<string>;
   try {
+    await askWorker(records.map((r) => r.id));
     acked = await takeAcks(records.map((r) => r.id));
   } catch {
     return records;
@@ -19,4 +26,22 @@ export async function withoutAcked(store: Pick<IndexedDbStorage, 'remove'>, reco
   if (acked.size === 0) return records;
   store.remove([...acked]).catch(() => undefined);
   return records.filter((r) => !acked.has(r.id));
+}
+
+/** Resolves once the controlling worker says it forwards none of `ids`, or has finished those; bounded, never rejects. */
+function askWorker(ids: string[]): Promise<void> {
+  const worker = navigator.serviceWorker?.controller;
+  if (!worker) return Promise.resolve();
+  const channel = new MessageChannel();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, WORKER_ANSWER_MS);
+    channel.port1.onmessage = (event) => {
+      const answer = event.data as { holding?: unknown } | null;
+      if (answer?.holding === 0 || (answer as { settled?: unknown } | null)?.settled === true) return resolve();
+      clearTimeout(timer); // it holds some: wait for them, within the worker's own bound
+      timer = setTimeout(resolve, SETTLE_WAIT_MS + 1000);
+    };
+    worker.postMessage({ type: SETTLE_MESSAGE_TYPE, ids }, [channel.port2]);
+  }).finally(() => (clearTimeout(timer), channel.port1.close()));
 }

@@ -163,6 +163,34 @@ function beat(st: IdbState): void {
   if (st.heartbeats && st.mine.size > 0) request(st, true).catch(() => undefined);
 }
 
+/**
+ * Writes every dirty segment in a transaction started now, on the connection already open, even while another
+ * write runs: IndexedDB runs overlapping readwrite transactions in the order they were created, so this one lands
+ * after it, with the newer contents. For marks that must commit before the document ends (pagehide), which would
+ * otherwise wait for the running write to finish first. Without an open connection, an ordinary urgent write.
+ */
+export function writeNow(st: IdbState): Promise<void> {
+  const db = st.connection;
+  if (!db || st.dirty.size === 0) return request(st, true);
+  const keys = [...st.dirty];
+  try {
+    const tx = db.transaction(st.storeId, 'readwrite', { durability: st.txDurability });
+    st.txCount++;
+    const store = tx.objectStore(st.storeId);
+    for (const key of keys) {
+      const seg = st.mine.get(key);
+      if (seg && seg.size > 0) store.put({ owner: st.ownerId, events: [...seg.values()] } satisfies Segment, key);
+      else store.delete(key); // the queued write forgets an empty segment (it is dirty, so one is queued)
+    }
+    tx.commit?.();
+    // The keys stay dirty for an ordinary write after it: that one confirms them committed (or retries them).
+    request(st, false).catch(() => undefined);
+    return done(tx);
+  } catch {
+    return request(st, true);
+  }
+}
+
 /** See IndexedDbStorage.park(): a transaction started synchronously, on the connection already open. */
 export function park(st: IdbState): void {
   st.parkOp = null;

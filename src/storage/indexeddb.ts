@@ -4,7 +4,7 @@ import type { Storage, StoredEvent } from '../core/types';
 import { plain } from '../core/record';
 import { countHeld, mirrorAdd, newKey, type IdbState } from './idb-state';
 import { recover } from './idb-recover';
-import { close, park, request } from './idb-write';
+import { close, park, request, writeNow } from './idb-write';
 
 /**
  * Write-ahead storage in IndexedDB. One record, a *segment*, per `append` call (the client appends once per task,
@@ -170,7 +170,9 @@ export function createIndexedDbStorage(opts: IndexedDbStorageOptions): IndexedDb
         st.dirty.add(key);
         touched = true;
       }
-      return touched ? request(st, true) : Promise.resolve();
+      // Issued at once, not behind a write still running: the marks are written at pagehide, and must commit
+      // before the document ends (else the next load resends at once).
+      return touched ? writeNow(st) : Promise.resolve();
     },
     recover: (max) => recover(st, max),
     nextRecoveryAt: () => st.nextAt,

@@ -10,10 +10,10 @@
 import { Queue } from 'workbox-background-sync';
 import { drainQueue } from './drain';
 import { singleFlight } from './single-flight';
-import { handOff } from './handoff';
+import { handOff, whenSettled } from './handoff';
 import { sweepAcks } from './acks';
 import { resolveSyncOptions, type OutboxSyncOptions, type SwDropInfo } from './config';
-import { DELIVERED_MESSAGE_TYPE, DROPPED_MESSAGE_TYPE, REPLAY_MESSAGE_TYPE } from './messages';
+import { DELIVERED_MESSAGE_TYPE, DROPPED_MESSAGE_TYPE, REPLAY_MESSAGE_TYPE, SETTLE_MESSAGE_TYPE, SETTLE_WAIT_MS } from './messages';
 
 declare const self: ServiceWorkerGlobalScope;
 
@@ -100,6 +100,14 @@ export function installOutboxSync(options: OutboxSyncOptions): OutboxSync {
   self.addEventListener('message', (event) => {
     const data = event.data as { type?: unknown } | null;
     if (data && typeof data === 'object' && data.type === REPLAY_MESSAGE_TYPE) event.waitUntil(replay().catch(() => undefined));
+    const port = event.ports[0];
+    const ids = (data as { ids?: unknown } | null)?.ids;
+    if (data?.type === SETTLE_MESSAGE_TYPE && port && Array.isArray(ids)) {
+      // A recovering page asks before it resends: say how many of its ids are being forwarded, then when they are done.
+      const { holding, settled } = whenSettled(ids.map(String), SETTLE_WAIT_MS);
+      port.postMessage({ holding });
+      if (holding > 0) event.waitUntil(settled.then(() => port.postMessage({ settled: true })));
+    }
   });
 
   // Worker start: the only replay trigger besides page messages where there is no SyncManager (Safari,
