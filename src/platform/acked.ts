@@ -1,11 +1,13 @@
 import type { StoredEvent } from '../core/types';
 import type { IndexedDbStorage } from '../storage/indexeddb';
 import { takeAcks } from '../sync/acks';
-import { SETTLE_MESSAGE_TYPE, SETTLE_WAIT_MS } from '../sync/messages';
+import { SETTLE_MESSAGE_TYPE } from '../sync/messages';
 import { controlled } from './page-transport';
 
 /** How long a recovering page waits for its worker's first answer (an old worker, or none of ours, never answers). */
 const WORKER_ANSWER_MS = 2000;
+/** How long it waits for the forwards the worker has under way (a request's own timeout bounds them too). */
+const SETTLE_WAIT_MS = 10_000;
 
 /**
  * Recovered records less those the service worker acknowledged after their page was gone (sync/acks.ts): those are
@@ -37,10 +39,9 @@ function askWorker(ids: string[]): Promise<void> {
   return new Promise<void>((resolve) => {
     timer = setTimeout(resolve, WORKER_ANSWER_MS);
     channel.port1.onmessage = (event) => {
-      const answer = event.data as { holding?: unknown } | null;
-      if (answer?.holding === 0 || (answer as { settled?: unknown } | null)?.settled === true) return resolve();
-      clearTimeout(timer); // it holds some: wait for them, within the worker's own bound
-      timer = setTimeout(resolve, SETTLE_WAIT_MS + 1000);
+      if (event.data === true) return resolve();
+      clearTimeout(timer); // it forwards some of them now: wait for those
+      timer = setTimeout(resolve, SETTLE_WAIT_MS);
     };
     worker.postMessage({ type: SETTLE_MESSAGE_TYPE, ids }, [channel.port2]);
   }).finally(() => (clearTimeout(timer), channel.port1.close()));

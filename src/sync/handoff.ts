@@ -4,6 +4,9 @@ import { parseMultiStatus } from '../wire/ingestion';
 import { writeAcks } from './acks';
 import { readBatch } from './batch-body';
 
+/** Ids this worker is forwarding now, each with when its forward settles (answered and acknowledged, or given up). */
+const forwarding = new Map<string, Promise<void>>();
+
 /**
  * The page's request through the worker: sent on at once; when the network fails or the answer is retryable, it is
  * stored in the Workbox queue and the page gets `202` + `Outbox-Queued: 1` — only once it is stored, so the page
@@ -49,23 +52,10 @@ async function forward(copy: () => Request, queue: Queue, ids: string[]): Promis
   return [new Response(null, { status: 202, headers: { 'Outbox-Queued': '1' } }), acknowledge(ids)];
 }
 
-/** Ids this worker is forwarding now, each with when its forward settles (answered and acknowledged, or given up). */
-const forwarding = new Map<string, Promise<void>>();
-
-/**
- * How many of `ids` this worker is forwarding now, and a promise that settles when those forwards have (answered,
- * acknowledged) or after `maxMs`.
- */
-export function whenSettled(ids: readonly string[], maxMs: number): { holding: number; settled: Promise<void> } {
-  const pending = new Set<Promise<void>>();
-  for (const id of ids) {
-    const p = forwarding.get(id);
-    if (p) pending.add(p);
-  }
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const bound = new Promise<void>((r) => (timer = setTimeout(r, maxMs)));
-  const settled = Promise.race([Promise.all(pending).then(() => undefined), bound]).finally(() => clearTimeout(timer));
-  return { holding: pending.size === 0 ? 0 : ids.filter((id) => forwarding.has(id)).length, settled };
+/** When the forwards of `ids` this worker has under way settle (answered and acknowledged); undefined if none. */
+export function whenSettled(ids: readonly unknown[]): Promise<unknown> | undefined {
+  const pending = new Set(ids.map((id) => forwarding.get(String(id))).filter(Boolean));
+  return pending.size > 0 ? Promise.all(pending) : undefined;
 }
 
 /** Writes the `ids` of a request that are settled: all of them, or for a 207 those the server accepted. */

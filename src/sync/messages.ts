@@ -8,9 +8,7 @@ export const DROPPED_MESSAGE_TYPE = 'outbox:dropped';
 export const DELIVERED_MESSAGE_TYPE = 'outbox:delivered';
 /**
  * A recovering page asks its worker, with a MessagePort, about the ids it is about to resend: `{ type, ids }`. The
- * worker answers at once `{ holding }` (how many of them it is forwarding now), then, if any, `{ settled: true }`
- * once those forwards are answered and their acknowledgements written (or its own bound passed).
+ * worker answers at once `true` (it forwards none of them) or `false`, then `true` once those forwards are answered
+ * and their acknowledgements written.
  */
 export const SETTLE_MESSAGE_TYPE = 'outbox:settle';
-/** The longest a worker makes a recovering page wait for its forwards (the page gives up after the same). */
-export const SETTLE_WAIT_MS = 10_000;

@@ -13,7 +13,7 @@ import { singleFlight } from './single-flight';
 import { handOff, whenSettled } from './handoff';
 import { sweepAcks } from './acks';
 import { resolveSyncOptions, type OutboxSyncOptions, type SwDropInfo } from './config';
-import { DELIVERED_MESSAGE_TYPE, DROPPED_MESSAGE_TYPE, REPLAY_MESSAGE_TYPE, SETTLE_MESSAGE_TYPE, SETTLE_WAIT_MS } from './messages';
+import { DELIVERED_MESSAGE_TYPE, DROPPED_MESSAGE_TYPE, REPLAY_MESSAGE_TYPE, SETTLE_MESSAGE_TYPE } from './messages';
 
 declare const self: ServiceWorkerGlobalScope;
 
@@ -101,12 +101,12 @@ export function installOutboxSync(options: OutboxSyncOptions): OutboxSync {
     const data = event.data as { type?: unknown } | null;
     if (data && typeof data === 'object' && data.type === REPLAY_MESSAGE_TYPE) event.waitUntil(replay().catch(() => undefined));
     const port = event.ports[0];
-    const ids = (data as { ids?: unknown } | null)?.ids;
-    if (data?.type === SETTLE_MESSAGE_TYPE && port && Array.isArray(ids)) {
-      // A recovering page asks before it resends: say how many of its ids are being forwarded, then when they are done.
-      const { holding, settled } = whenSettled(ids.map(String), SETTLE_WAIT_MS);
-      port.postMessage({ holding });
-      if (holding > 0) event.waitUntil(settled.then(() => port.postMessage({ settled: true })));
+    if (data?.type === SETTLE_MESSAGE_TYPE && port) {
+      // A recovering page asks before it resends: true when none of its ids is being forwarded, else false, then
+      // true once those forwards are answered and acknowledged.
+      const settled = whenSettled((data as { ids?: unknown[] }).ids ?? []);
+      port.postMessage(!settled);
+      if (settled) event.waitUntil(settled.then(() => port.postMessage(true)));
     }
   });
 
