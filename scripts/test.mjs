@@ -35,7 +35,9 @@ step('build', run('build', process.execPath, ['scripts/build.mjs']));
 step('typecheck', run('typecheck', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']));
 step('typecheck (worker)', run('typecheck worker', bin('tsc'), ['--noEmit', '-p', 'tsconfig.worker.json']));
 step('typecheck (service worker)', run('typecheck (service worker)', bin('tsc'), ['--noEmit', '-p', 'tsconfig.sw.json']));
+step('typecheck (worker test fixtures)', run('typecheck (worker test fixtures)', bin('tsc'), ['--noEmit', '-p', 'test/worker/tsconfig.json']));
 step('size budgets (size-limit)', run('size budgets', bin('size-limit'), []));
+step('package (npm pack, attw, publint, knip)', run('package', process.execPath, ['scripts/check-package.mjs']));
 
 const vitestJson = path.join(out, 'vitest.json');
 const vitestOk = run('node tests (vitest)', bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestJson}`]);

@@ -2,13 +2,13 @@ import { createClient, type ClientHooks, type Platform } from './core/client';
 import { systemClock } from './core/clock';
 import { OutboxOptionsError, resolveOptionsFrom, type EnvOptions, type ResolvedOptions } from './core/options';
 import { createUuid } from './core/uuid';
-import type { Outbox } from './core/types';
+import type { Wire, WireName } from './core/types';
+import type { Outbox } from './trace/types';
 import { checkScore } from './trace/score';
 import { createTracing } from './trace/tracer';
 import { authHeaders, createFetchTransport } from './transport/fetch';
 import { createIngestionWire, SDK_VERSION } from './wire/ingestion';
 import { createOtlpWire } from './wire/otlp';
-import type { Wire, WireName } from './wire/types';
 
 /** What an entry decides: where options come from and which platform parts to plug in. */
 export interface EntrySetup {
@@ -84,6 +84,7 @@ export function assemble(input: unknown, setup: EntrySetup): { outbox: Outbox; h
     environment: options.environment,
     release: options.release,
     maxSpanBytes: options.maxEventBytes,
+    sampleRate: options.sampleRate,
     log: (m) => hooks.log(m),
     warn: (w) => hooks.log(`observation ${w.id} (${w.type}): ${w.detail}`),
   });
@@ -97,7 +98,8 @@ export function assemble(input: unknown, setup: EntrySetup): { outbox: Outbox; h
     }
     return '';
   };
-  const outbox: Outbox = { ...core, startObservation: tracing.startObservation, score };
+  const { endOpen: _e, openCount: _o, sampledOut, ...calls } = tracing;
+  const outbox: Outbox = { ...core, ...calls, score, stats: () => ({ ...core.stats(), sampledOut: sampledOut() }) };
   tracingOf.set(outbox, tracing);
   return { outbox, hooks };
 }

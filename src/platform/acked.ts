@@ -1,7 +1,7 @@
 import type { StoredEvent } from '../core/types';
 import type { IndexedDbStorage } from '../storage/indexeddb';
 import { takeAcks } from '../sync/acks';
-import { SETTLE_MESSAGE_TYPE } from '../sync/messages';
+import { SETTLE_MESSAGE_TYPE } from '../wire/sw-messages';
 import { controlled } from './page-transport';
 
 /** How long a recovering page waits for its worker's first answer (an old worker, or none of ours, never answers). */

@@ -27,8 +27,7 @@ export { KEEPALIVE_BUDGET_BYTES } from './keepalive-budget';
  * then nothing is marked and the next load resends at once. Platform facts: docs/platform-facts.md §1–2.
  */
 
-export { FETCH_LATER_QUOTA_BYTES } from './unload-later';
-export { BEACON_HOLD_MS, unloadUrl } from './unload-beacon';
+export { unloadUrl } from './unload-beacon';
 export type { UnloadReport } from './unload-round';
 
 /** Platform functions, injectable for tests. Each defaults to the global where it exists. */

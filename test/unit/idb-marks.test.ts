@@ -22,7 +22,7 @@ it('markSent while a write-ahead write runs starts its own transaction synchrono
   const before = a.transactions;
   const running = a.append([ev(T0 + 3)]);
   await expect.poll(() => a.transactions).toBe(before + 1); // the append's transaction is under way
-  a.markSent(first.map((e) => e.id), T0).catch(() => undefined);
+  a.markSent!(first.map((e) => e.id), T0).catch(() => undefined);
   // Started in this task, not after the running write (the old behaviour left it for a later microtask).
   expect(a.transactions).toBe(before + 2);
   await running;
