@@ -29,7 +29,8 @@ export default [
     path: 'dist/outbox-sw.js',
     disablePlugins: ['@size-limit/esbuild'], // measure the shipped file as built
     gzip: true,
-    limit: '6 KiB',
+    // 6 KiB + the measured 195 B of issue 23's answer to a recovering page (which ids the worker still forwards).
+    limit: '6.2 KiB',
   },
   {
     // What a page bundling the ESM entry pays, whatever it calls (track, score, observations): everything hangs
