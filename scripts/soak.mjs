@@ -131,6 +131,19 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
     await boot(page);
     return page;
   }
+  /** `open(t)` after a failure: tried up to 3 times, each failure recorded (a run must end with its table). */
+  async function reopen(t) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await open(t);
+      } catch (error) {
+        const message = `tab ${t}: reopening failed: ${error.message.split('\n')[0]}`;
+        (harnessFault(error.message) ? incidents : problems).push(message);
+        note(message);
+        if (attempt === 3) throw error;
+      }
+    }
+  }
   /** New ids for tab `t`'s current document, recorded as tracked before they are handed to `track`. */
   function newIds(t, n) {
     const ids = [];
@@ -222,7 +235,8 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
         note(message);
         newDoc(t, 'close');
         await within(10_000, tabs[t].close(), 'close').catch(() => undefined);
-        tabs[t] = await open(t);
+        tabs[t] = await reopen(t).catch(() => null);
+        if (!tabs[t]) return; // this tab is out of the run (recorded above)
       }
       await sleep(100 + rand() * 500);
     }
@@ -235,7 +249,7 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
   // left in IndexedDB and asks the service worker to replay its queue.
   collector.setFault({ mode: 'none' });
   const sweeper = await open('sweeper');
-  const all = [...tabs, sweeper];
+  const all = [...tabs.filter(Boolean), sweeper];
   const deliveredIds = () => {
     const ids = new Set();
     for (const e of collector.events()) if (e.body?.soak === run) ids.add(e.id);
@@ -259,10 +273,10 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
     }
     const dropped = Object.values(s.dropped).reduce((n, x) => n + x, 0);
     const balanced = s.tracked + s.recovered === s.sent + s.handedOff + s.queued + s.inflight + dropped;
-    if (!balanced) problems.push(`tab ${i === tabs.length ? 'sweeper' : i}: conservation broken ${JSON.stringify(s)}`);
+    if (!balanced) problems.push(`tab ${p === sweeper ? 'sweeper' : i}: conservation broken ${JSON.stringify(s)}`);
     const errs = await within(5000, p.evaluate(() => window.soakErrors), 'errors').catch(() => []);
     for (const e of errs) problems.push(`tab ${i}: ${e}`);
-    rows.push({ tab: i === tabs.length ? 'sweeper' : String(i), ...s, dropped, balanced });
+    rows.push({ tab: p === sweeper ? 'sweeper' : String(i), ...s, dropped, balanced });
   }
 
   const got = deliveredIds();
