@@ -1,6 +1,6 @@
 import type { StoredEvent } from '../core/types';
 import type { IndexedDbStorage } from '../storage/indexeddb';
-import { takeAcks } from '../sync/acks';
+import { takeAcks } from '../storage/acks';
 import { SETTLE_MESSAGE_TYPE } from '../wire/sw-messages';
 import { controlled } from './page-transport';
 
@@ -10,7 +10,7 @@ const WORKER_ANSWER_MS = 2000;
 const SETTLE_WAIT_MS = 10_000;
 
 /**
- * Recovered records less those the service worker acknowledged after their page was gone (sync/acks.ts): those are
+ * Recovered records less those the service worker acknowledged after their page was gone (storage/acks.ts): those are
  * removed from storage instead of sent again. First the worker is asked whether it is still forwarding any of them
  * (a page that crashed leaves no mark, and its last requests may still be on their way): if so, this waits until
  * they are answered and acknowledged. Consulted only under a service worker; any failure keeps them all (a
