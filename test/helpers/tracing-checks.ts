@@ -14,7 +14,7 @@ export function rows(c: Collector): Record<string, unknown>[] {
 export function traceRows(c: Collector): Record<string, unknown>[] {
   return c
     .traces()
-    .map((t) => ({ ...(t as Record<string, unknown>), id: undefined, startTime: undefined, endTime: undefined, rootObservationId: undefined, serviceName: undefined }))
+    .map((t): Record<string, unknown> => ({ ...t, id: undefined, startTime: undefined, endTime: undefined, rootObservationId: undefined, serviceName: undefined }))
     .sort((a, b) => String(a.name).localeCompare(String(b.name)));
 }
 

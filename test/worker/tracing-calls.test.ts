@@ -17,7 +17,7 @@ let withoutFlag: Workerd;
 beforeAll(async () => {
   [reference, ours] = await Promise.all([startCollector({ langfuse: 'v4' }), startCollector({ langfuse: 'v4' })]);
   const bindings = { REFERENCE_URL: reference.url, OURS_URL: ours.url };
-  const entry = 'test/integration/fixtures/tracing-worker.ts';
+  const entry = 'test/worker/fixtures/tracing-worker.ts';
   withFlag = await startWorkerd({ entry, browserBuilds: true, bindings, compatibilityFlags: ['nodejs_compat'] });
   withoutFlag = await startWorkerd({ entry: 'test/worker/fixtures/tracing-no-flag.ts', bindings });
 }, 120_000);
