@@ -27,6 +27,10 @@ const library = [
   { in: 'sw.ts', out: 'sw.js', platform: 'browser' },
   { in: 'relay.ts', out: 'relay.js', platform: 'neutral' },
   { in: 'otel.ts', out: 'otel.js', platform: 'neutral' }, // the OTel packages stay imports (optional peers)
+  // LLM integrations, each a subpath of its own (a page that does not import one does not load it):
+  { in: 'openai.ts', out: 'openai.js', platform: 'neutral' },
+  { in: 'ai-sdk.ts', out: 'ai-sdk.js', platform: 'neutral' }, // @ai-sdk/otel stays an import (optional peer)
+  { in: 'chrome-ai.ts', out: 'chrome-ai.js', platform: 'browser' },
 ];
 /** Self-contained, minified builds that load straight into a page, a worker or a service worker. */
 const bundles = [

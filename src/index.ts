@@ -13,8 +13,24 @@ import { attachServiceWorkerReplay } from './platform/service-worker';
 
 export type { OutboxOptions } from './core/options';
 export type { DropInfo, DropReason, OutboxStats, TrackOptions } from './core/types';
-export type { Outbox, ScoreInput } from './trace/types';
-export type { Observation, ObservationAttributes, ObservationType, StartOptions, TraceAttributes } from './trace/types';
+export type {
+  ActiveStartOptions,
+  AttributesOf,
+  GenerationAttributes,
+  Observation,
+  ObservationAttributes,
+  ObservationLevel,
+  ObservationType,
+  ObserveOptions,
+  Outbox,
+  ParentSpanContext,
+  PropagatedAttributes,
+  ScoreInput,
+  SpanAttributes,
+  StartOptions,
+  TraceAttributes,
+  TracingCalls,
+} from './trace/types';
 export { OutboxOptionsError } from './core/options';
 
 /** Creates a client. Throws OutboxOptionsError for invalid options (and only then). */
