@@ -54,7 +54,7 @@ export interface UnloadDeps {
   maxRequests?: number;
   /**
    * A service worker controls the page: it sees the answers to the requests in flight now even if this page does
-   * not live to, and acknowledges them (sync/acks.ts), so those records are marked too and a later load waits for
+   * not live to, and acknowledges them (storage/acks.ts), so those records are marked too and a later load waits for
    * the worker's word instead of resending them at once. @default () => false
    */
   controlled?: () => boolean;

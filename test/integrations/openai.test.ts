@@ -201,3 +201,27 @@ describe('observeOpenAI streams', () => {
     expect(ob.stats()).toMatchObject({ queued: 0 });
   });
 });
+
+describe('observeOpenAI parents', () => {
+  it('a call inside startActiveObservation is its child; parentSpanContext continues a remote trace; an observation as `outbox` nests', async () => {
+    ours.reset();
+    const ob = outbox();
+    const client = observeOpenAI(newOpenAI(), { outbox: ob });
+    const ask = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'hi' }] };
+    const turn = await ob.startActiveObservation('turn', async (t) => {
+      await client.chat.completions.create(ask);
+      return t;
+    });
+    const remote = { traceId: '0123456789abcdef0123456789abcdef', spanId: '0123456789abcdef' };
+    await observeOpenAI(newOpenAI(), { outbox: ob, parentSpanContext: remote, generationName: 'remote-child' }).chat.completions.create(ask);
+    const agent = ob.startObservation('agent', {}, { asType: 'agent' });
+    await observeOpenAI(newOpenAI(), { outbox: agent, generationName: 'agent-child' }).chat.completions.create(ask);
+    agent.end();
+    await ob.flush();
+    await ours.waitFor((c) => c.observations().length >= 5);
+    const by = (name: string) => ours.observations().find((o) => o.name === name)!;
+    expect(by('OpenAI.chat')).toMatchObject({ parentObservationId: turn.id, traceId: turn.traceId });
+    expect(by('remote-child')).toMatchObject({ parentObservationId: remote.spanId, traceId: remote.traceId });
+    expect(by('agent-child')).toMatchObject({ parentObservationId: agent.id, traceId: agent.traceId });
+  });
+});
