@@ -20,6 +20,8 @@ export interface RetryInput {
   retryAfterMs?: number;
   /** A number in [0, 1): the jitter draw. */
   random: number;
+  /** The caller probes (one record per request, one at a time) once probing() says so: delays stay short then. */
+  probe?: boolean;
 }
 
 /**
@@ -42,8 +44,9 @@ export function probing(failures: number, policy: RetryPolicy): boolean {
 
 /**
  * Pure retry decision: how long to wait before the next attempt, or 'give-up'.
- * Full jitter: a uniform delay in [0, min(maxDelayMs, initialDelayMs · 2^(failures-1))]; once that ceiling passes
- * PROBE_EVERY_MS, a probe's delay in [PROBE_EVERY_MS / 2, PROBE_EVERY_MS] instead. Retry-After wins (capped at
+ * Full jitter: a uniform delay in [0, min(maxDelayMs, initialDelayMs · 2^(failures-1))]; for a caller that probes,
+ * once that ceiling passes PROBE_EVERY_MS, a probe's delay in [PROBE_EVERY_MS / 2, PROBE_EVERY_MS] instead (the
+ * relay's queue consumer does not probe: its backoff is unchanged). Retry-After wins (capped at
  * maxDelayMs · 10 so a hostile header cannot park the queue for days).
  * Network failures never give up here: such batches wait until maxEventAgeMs (the client expires them).
  */
@@ -52,7 +55,7 @@ export function nextRetry(input: RetryInput, policy: RetryPolicy): { delayMs: nu
   if (input.retryAfterMs !== undefined && input.retryAfterMs >= 0) {
     return { delayMs: Math.min(Math.max(input.retryAfterMs, 0), policy.maxDelayMs * 10) };
   }
-  if (probing(input.failures, policy)) return { delayMs: Math.floor(PROBE_EVERY_MS / 2 + (input.random * PROBE_EVERY_MS) / 2) };
+  if (input.probe && probing(input.failures, policy)) return { delayMs: Math.floor(PROBE_EVERY_MS / 2 + (input.random * PROBE_EVERY_MS) / 2) };
   return { delayMs: Math.floor(input.random * ceilingFor(input.failures, policy)) };
 }
 

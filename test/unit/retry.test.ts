@@ -21,7 +21,11 @@ describe('nextRetry', () => {
     [1, 1, false, 10 * 24 * 3600_000, 0.1, { delayMs: 600_000 }], // a hostile Retry-After is capped
     [3, 3, false, 2000, 0.1, 'give-up'], // …but not over maxAttempts
   ] as const)('attempts=%i failures=%i network=%s retryAfter=%s random=%s → %j', (attempts, failures, network, retryAfterMs, random, expected) => {
-    expect(nextRetry({ attempts, failures, network, retryAfterMs, random }, policy)).toEqual(expected);
+    expect(nextRetry({ attempts, failures, network, retryAfterMs, random, probe: true }, policy)).toEqual(expected);
+  });
+
+  it('without probe (the relay queue consumer): the plain capped backoff', () => {
+    expect(nextRetry({ attempts: 2, failures: 8, network: false, random: 0.5 }, policy)).toEqual({ delayMs: 30_000 });
   });
 });
 
