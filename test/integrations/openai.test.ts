@@ -93,7 +93,7 @@ function rows(observations: StoredObservation[]) {
 
 describe('observeOpenAI stores what @langfuse/openai stores', () => {
   it('chat and responses, streamed and not, a tool call, an error: same rows, same app-visible results', async () => {
-    const options = { traceName: 'support-chat', userId: 'user-9', sessionId: 'session-4', tags: ['llm', 'beta'], generationMetadata: { feature: 'chat', attempt: 1 }, langfusePrompt: { name: 'support', version: 3 } };
+    const options = { traceName: 'support-chat', userId: 'user-9', sessionId: 'session-4', tags: ['llm', 'beta'], generationMetadata: { feature: 'chat', attempt: 1 }, langfusePrompt: { name: 'support', version: 3, isFallback: false } };
     const plain = await calls(newOpenAI());
 
     const lfProvider = providerWith(new LangfuseSpanProcessor({ ...keys, baseUrl: reference.url }));
