@@ -93,7 +93,7 @@ function rows(observations: StoredObservation[]) {
 
 describe('observeOpenAI stores what @langfuse/openai stores', () => {
   it('chat and responses, streamed and not, a tool call, an error: same rows, same app-visible results', async () => {
-    const options = { traceName: 'support-chat', userId: 'user-9', sessionId: 'session-4', tags: ['llm', 'beta'], generationMetadata: { feature: 'chat', attempt: 1 } };
+    const options = { traceName: 'support-chat', userId: 'user-9', sessionId: 'session-4', tags: ['llm', 'beta'], generationMetadata: { feature: 'chat', attempt: 1 }, langfusePrompt: { name: 'support', version: 3, isFallback: false } };
     const plain = await calls(newOpenAI());
 
     const lfProvider = providerWith(new LangfuseSpanProcessor({ ...keys, baseUrl: reference.url }));
@@ -126,6 +126,8 @@ describe('observeOpenAI stores what @langfuse/openai stores', () => {
       modelParameters: { temperature: 0.2, max_tokens: 64, response_format: '' },
       trace: { name: 'support-chat', userId: 'user-9', sessionId: 'session-4', tags: ['llm', 'beta'] },
       metadata: { feature: 'chat', attempt: '1' },
+      promptName: 'support',
+      promptVersion: 3,
     });
     expect(got[1]).toMatchObject({ completionStartTime: true, output: 'You said: Stream me' });
     expect(JSON.parse(got[3]!.output!)).toEqual({ tool_calls: [{ function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] });
@@ -223,5 +225,54 @@ describe('observeOpenAI parents', () => {
     expect(by('OpenAI.chat')).toMatchObject({ parentObservationId: turn.id, traceId: turn.traceId });
     expect(by('remote-child')).toMatchObject({ parentObservationId: remote.spanId, traceId: remote.traceId });
     expect(by('agent-child')).toMatchObject({ parentObservationId: agent.id, traceId: agent.traceId });
+  });
+});
+
+describe('an OpenAI-compatible client of the same shape (WebLLM engine)', () => {
+  // A stand-in with the shape of WebLLM's MLCEngine (`engine.chat.completions.create`, an async generator of chunks
+  // when streaming, the last chunk's usage with WebLLM's `extra` timings), as its openai_api_protocols types declare;
+  // WebLLM itself needs WebGPU and model weights, which cannot run here.
+  class MLCEngine {
+    chat = {
+      completions: {
+        create: async (request: { stream?: boolean; messages: { content: string }[] }) => {
+          const usage = { prompt_tokens: 9, completion_tokens: 3, total_tokens: 12, extra: { e2e_latency_s: 0.42, prefill_tokens_per_s: 210.5, decode_tokens_per_s: 31.2, time_to_first_token_s: 0.08, time_per_output_token_s: 0.03 } };
+          const base = { id: 'chatcmpl-webllm', created: 1, model: 'Llama-3.2-1B-Instruct-q4f16_1-MLC', object: 'chat.completion.chunk' };
+          if (!request.stream) {
+            return { ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'Hi there!' }, finish_reason: 'stop', logprobs: null }], usage };
+          }
+          return (async function* () {
+            for (const content of ['Hi', ' there', '!']) {
+              await new Promise((r) => setTimeout(r, 2));
+              yield { ...base, choices: [{ index: 0, delta: { content }, finish_reason: null, logprobs: null }] };
+            }
+            yield { ...base, choices: [], usage };
+          })();
+        },
+      },
+    };
+  }
+
+  it('records the generation with usage and WebLLM extra timings; the stream gives the same chunks', async () => {
+    ours.reset();
+    const ob = outbox();
+    const engine = observeOpenAI(new MLCEngine(), { outbox: ob });
+    const plainChunks: unknown[] = [];
+    for await (const c of (await new MLCEngine().chat.completions.create({ stream: true, messages: [{ content: 'hi' }] })) as AsyncIterable<unknown>) plainChunks.push(c);
+    const chunks: unknown[] = [];
+    for await (const c of (await engine.chat.completions.create({ stream: true, messages: [{ content: 'hi' }] })) as AsyncIterable<unknown>) chunks.push(c);
+    expect(chunks).toEqual(plainChunks);
+    const whole = await engine.chat.completions.create({ messages: [{ content: 'hi' }] });
+    expect(whole).toMatchObject({ choices: [{ message: { content: 'Hi there!' } }] });
+    await ob.flush();
+    await ours.waitFor((c) => c.observations().length >= 2);
+    const [streamed, nonStreamed] = [...ours.observations()].sort((a, b) => a.startTime - b.startTime);
+    for (const g of [streamed!, nonStreamed!]) {
+      expect(g).toMatchObject({ name: 'MLCEngine.chat', type: 'generation', usageDetails: { input: 9, output: 3, total: 12 } });
+      expect(JSON.parse(g.metadata.usage_extra as string)).toMatchObject({ time_to_first_token_s: 0.08, decode_tokens_per_s: 31.2 });
+    }
+    expect(streamed).toMatchObject({ output: 'Hi there!' });
+    expect(streamed!.completionStartTime).not.toBeNull();
+    expect(nonStreamed!.model).toBe('Llama-3.2-1B-Instruct-q4f16_1-MLC');
   });
 });
