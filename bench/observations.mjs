@@ -202,5 +202,10 @@ export async function measureObservations(browser, collector, { benchDir, dist, 
       encodings: list[0]?.encodings,
     };
   }
+  for (const client of ['outbox', 'langfuse']) {
+    const { stdout } = await run(process.execPath, [path.join(benchDir, 'observations-cpu.mjs'), client, String(runs)], { timeout: 300_000, maxBuffer: 1 << 20 }).catch((error) => ({ stdout: JSON.stringify({ error: String(error).slice(0, 500) }) }));
+    const per = JSON.parse(stdout.trim().split('\n').pop());
+    out[`cpu-${client}`] = per.error ? per : Object.fromEntries(Object.entries(per).map(([kind, list]) => [kind, summarize(list)]));
+  }
   return out;
 }

@@ -225,6 +225,12 @@ if (results.observations) {
   const ratio = (a, b, k) => (o[a]?.[k] && o[b]?.[k] ? `${(o[a][k].median / o[b][k].median).toFixed(2)}×` : 'n/a');
   row('observation ratio page Outbox/OTel web: blocking · main-thread CPU · bytes/span', [ratio('page-outbox', 'page-otel-web', 'blockingUsPerObservation'), ratio('page-outbox', 'page-otel-web', 'mainThreadCpuUsPerObservation'), ratio('page-outbox', 'page-otel-web', 'bytesPerSpan')].join(' · '));
   row('observation ratio Node Outbox/Langfuse: blocking · CPU · bytes/span', [ratio('node-outbox', 'node-langfuse', 'blockingUsPerObservation'), ratio('node-outbox', 'node-langfuse', 'cpuUsPerObservation'), ratio('node-outbox', 'node-langfuse', 'bytesPerSpan')].join(' · '));
+  const cpuOf = (client) => o[`cpu-${client}`];
+  if (cpuOf('outbox') && !cpuOf('outbox').error && cpuOf('langfuse') && !cpuOf('langfuse').error) {
+    for (const kind of ['plain', 'active', 'observe']) {
+      row(`Node CPU µs per observation, nothing sent (${kind}): Outbox / @langfuse/tracing`, `${fmt(cpuOf('outbox')[kind])} / ${fmt(cpuOf('langfuse')[kind])}`);
+    }
+  }
   for (const k of ['-active', '-observe']) {
     row(`${WORK[k]} ratio page Outbox/OTel web: blocking · main-thread CPU`, [ratio(`page-outbox${k}`, `page-otel-web${k}`, 'blockingUsPerObservation'), ratio(`page-outbox${k}`, `page-otel-web${k}`, 'mainThreadCpuUsPerObservation')].join(' · '));
     row(`${WORK[k]} ratio Node Outbox/Langfuse: blocking · CPU`, [ratio(`node-outbox${k}`, `node-langfuse${k}`, 'blockingUsPerObservation'), ratio(`node-outbox${k}`, `node-langfuse${k}`, 'cpuUsPerObservation')].join(' · '));
