@@ -37,6 +37,8 @@ export default defineConfig({
   testDir: './test/e2e',
   timeout: 60_000,
   expect: { timeout: 10_000 },
+  // A stray `.only` fails the run in CI instead of silently running one test.
+  forbidOnly: !!process.env.CI,
   fullyParallel: false,
   workers: 1,
   retries: 0,

@@ -1,5 +1,6 @@
 // `npm test`: build, typecheck, size budgets, Node tests (vitest: unit, collector, integration, workerd), then the
-// browser tests (Playwright: a Chromium and a Firefox project). Prints one closing line: "tests: N passed, N failed".
+// browser tests (Playwright: a Chromium and a Firefox project). Prints one closing line: "tests: N passed, N failed,
+// N skipped" (vitest's skipped and todo, Playwright's skipped and fixme). With CI set, a stray `.only` fails the run.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -21,6 +22,7 @@ function run(label, cmd, args, env = {}) {
 
 let passed = 0;
 let failed = 0;
+let skipped = 0;
 const steps = [];
 
 function step(label, ok) {
@@ -40,7 +42,9 @@ if (existsSync(vitestJson)) {
   const r = JSON.parse(readFileSync(vitestJson, 'utf8'));
   passed += r.numPassedTests;
   failed += r.numFailedTests;
-  steps.push(`${vitestOk ? 'ok  ' : 'FAIL'} vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed`);
+  const vSkipped = r.numPendingTests + r.numTodoTests;
+  skipped += vSkipped;
+  steps.push(`${vitestOk ? 'ok  ' : 'FAIL'} vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${vSkipped} skipped`);
   if (!vitestOk && r.numFailedTests === 0) failed++;
 } else step('vitest (no report)', false);
 
@@ -93,6 +97,7 @@ if (projects.length > 0) {
       const c = by[name] ?? { passed: 0, failed: 0, skipped: 0, flaky: 0 };
       passed += c.passed;
       failed += c.failed;
+      skipped += c.skipped;
       bad += c.failed;
       const flaky = c.flaky ? ` (${c.flaky} flaky)` : '';
       steps.push(`${c.failed === 0 ? 'ok  ' : 'FAIL'} playwright ${name}: ${c.passed} passed${flaky}, ${c.failed} failed, ${c.skipped} skipped`);
@@ -102,5 +107,5 @@ if (projects.length > 0) {
 }
 
 console.log(`\n${steps.join('\n')}`);
-console.log(`tests: ${passed} passed, ${failed} failed`);
+console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed === 0 ? 0 : 1);
