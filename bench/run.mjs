@@ -255,7 +255,7 @@ if (naive) {
   row(`naive: bytes/event`, naive.bytesPerEvent.toFixed(1));
 }
 for (const [k, v] of Object.entries(results.ratiosToNaive ?? {})) if (v !== undefined) row(`ratio outbox/naive: ${k}`, `${v.toFixed(3)}×`);
-for (const s of results.sizes ?? []) row(`size ${s.file}`, `${s.minGzipBytes} B min+gz (${s.minBytes} B min)${s.budgetBytes && s.minGzipBytes > s.budgetBytes ? `, OVER budget by ${s.minGzipBytes - s.budgetBytes} B` : ''}`, s.budgetBytes ? `≤ ${s.budgetBytes} B (scripts/size.mjs)` : '');
+for (const s of results.sizes ?? []) row(`size ${s.file}`, `${s.minGzipBytes} B min+gz (${s.minBytes} B min)${s.budgetBytes && s.minGzipBytes > s.budgetBytes ? `, OVER budget by ${s.minGzipBytes - s.budgetBytes} B` : ''}`, s.budgetBytes ? `≤ ${s.budgetBytes} B (.size-limit.mjs)` : '');
 for (const s of results.sizesZodExternal ?? []) {
   row(`size of ${s.as} bundled by an app, min+gz: everything / zod external`, `${s.all.minGzipBytes} B / ${s.zodExternal.minGzipBytes} B (zod: ${s.zodMinGzipBytes} B)`);
 }

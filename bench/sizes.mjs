@@ -1,19 +1,23 @@
 // Sizes of the shipped bundles in dist/: raw, minified (esbuild, for the unminified library builds) and min+gzip -9,
-// with the budget scripts/size.mjs holds beside each bundle it checks; and each entry rebuilt with zod left external
+// with the budget .size-limit.mjs holds beside each bundle it checks; and each entry rebuilt with zod left external
 // (esbuild `external: ['zod', 'zod/*']`): what Outbox adds to an app that already ships zod 4.
 import { readdirSync, readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { build, transform } from 'esbuild';
 
 /**
- * The budgets (min+gzip bytes) of scripts/size.mjs, read from its source so that they are never a second copy:
- * file → bytes. A budget that cannot be read is left out (the row shows none).
+ * The budgets (min+gzip bytes) of .size-limit.mjs, read from it so that they are never a second copy: file in dist/
+ * → bytes. Only the checks of one shipped file with a KiB limit count (not the import scenarios).
  */
-function budgets(root) {
-  const source = readFileSync(path.join(root, 'scripts', 'size.mjs'), 'utf8');
+async function budgets(root) {
+  const checks = (await import(pathToFileURL(path.join(root, '.size-limit.mjs')).href)).default;
   const out = {};
-  for (const m of source.matchAll(/file:\s*'([^']+)',\s*budget:\s*([\d.]+)\s*\*\s*KB/g)) out[m[1]] = Math.round(Number(m[2]) * 1024);
+  for (const c of checks) {
+    const m = /^([\d.]+) KiB$/.exec(c.limit ?? '');
+    if (m && !c.import && typeof c.path === 'string' && c.path.startsWith('dist/')) out[c.path.slice(5)] = Math.round(Number(m[1]) * 1024);
+  }
   return out;
 }
 
@@ -22,7 +26,7 @@ function budgets(root) {
  * @returns {Promise<{ file: string, bytes: number, minBytes: number, minGzipBytes: number, budgetBytes?: number }[]>}
  */
 export async function bundleSizes(dist) {
-  const budget = budgets(path.dirname(dist));
+  const budget = await budgets(path.dirname(dist));
   const out = [];
   for (const file of readdirSync(dist).filter((f) => f.endsWith('.js')).sort()) {
     const code = readFileSync(path.join(dist, file), 'utf8');

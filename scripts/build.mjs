@@ -6,7 +6,6 @@ import { rmSync, mkdirSync, readFileSync, existsSync, renameSync } from 'node:fs
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { MANGLE_PROPS } from './mangle.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const finalDist = path.join(root, 'dist');
@@ -63,7 +62,6 @@ for (const b of bundles) {
     platform: b.platform,
     target: 'es2020',
     minify: true,
-    mangleProps: MANGLE_PROPS,
     mainFields: ['module', 'main'],
     conditions: b.platform === 'neutral' ? ['workerd', 'worker', 'browser'] : [],
     define: { 'process.env.NODE_ENV': '"production"' },

@@ -1,6 +1,7 @@
-// `npm test`: build, typecheck, size budgets, Node tests (vitest: unit, collector, integration, workerd), then the
-// browser tests (Playwright: a Chromium and a Firefox project). Prints one closing line: "tests: N passed, N failed,
-// N skipped" (vitest's skipped and todo, Playwright's skipped and fixme). With CI set, a stray `.only` fails the run.
+// `npm test`: build, typecheck, size budgets (size-limit, .size-limit.mjs), Node tests (vitest: unit, collector,
+// integration, workerd), then the browser tests (Playwright: a Chromium and a Firefox project). Prints one closing
+// line: "tests: N passed, N failed, N skipped" (vitest's skipped and todo, Playwright's skipped and fixme). With CI
+// set, a stray `.only` fails the run.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -34,7 +35,7 @@ step('build', run('build', process.execPath, ['scripts/build.mjs']));
 step('typecheck', run('typecheck', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']));
 step('typecheck (worker)', run('typecheck worker', bin('tsc'), ['--noEmit', '-p', 'tsconfig.worker.json']));
 step('typecheck (service worker)', run('typecheck (service worker)', bin('tsc'), ['--noEmit', '-p', 'tsconfig.sw.json']));
-if (existsSync(path.join(root, 'scripts/size.mjs'))) step('size budgets', run('size budgets', process.execPath, ['scripts/size.mjs']));
+step('size budgets (size-limit)', run('size budgets', bin('size-limit'), []));
 
 const vitestJson = path.join(out, 'vitest.json');
 const vitestOk = run('node tests (vitest)', bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestJson}`]);

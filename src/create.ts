@@ -2,13 +2,13 @@ import { createClient, type ClientHooks, type Platform } from './core/client';
 import { systemClock } from './core/clock';
 import { OutboxOptionsError, resolveOptionsFrom, type EnvOptions, type ResolvedOptions } from './core/options';
 import { createUuid } from './core/uuid';
-import type { Outbox } from './core/types';
+import type { Wire, WireName } from './core/types';
+import type { Outbox } from './trace/types';
 import { checkScore } from './trace/score';
 import { createTracing } from './trace/tracer';
 import { authHeaders, createFetchTransport } from './transport/fetch';
 import { createIngestionWire, SDK_VERSION } from './wire/ingestion';
 import { createOtlpWire } from './wire/otlp';
-import type { Wire, WireName } from './wire/types';
 
 /** What an entry decides: where options come from and which platform parts to plug in. */
 export interface EntrySetup {

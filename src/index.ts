@@ -5,14 +5,15 @@
  */
 import { assemble, detachChain, tracingOf } from './create';
 import { OutboxOptionsError, type OutboxOptions } from './core/options';
-import type { Outbox } from './core/types';
+import type { Outbox } from './trace/types';
 import { createDurableQueue, durableStorageOf } from './platform/durable';
 import { attachUnload } from './platform/leave';
 import { createPageTransport } from './platform/page-transport';
 import { attachServiceWorkerReplay } from './platform/service-worker';
 
 export type { OutboxOptions } from './core/options';
-export type { DropInfo, DropReason, Outbox, OutboxStats, ScoreInput, TrackOptions } from './core/types';
+export type { DropInfo, DropReason, OutboxStats, TrackOptions } from './core/types';
+export type { Outbox, ScoreInput } from './trace/types';
 export type { Observation, ObservationAttributes, ObservationType, StartOptions, TraceAttributes } from './trace/types';
 export { OutboxOptionsError } from './core/options';
 /** @internal For benchmarks and tests: the IndexedDB storage behind a client (`transactions`, `size()`). */

@@ -4,10 +4,11 @@
  */
 import { assemble } from './create';
 import { optionsFromEnv, type OutboxOptions } from './core/options';
-import type { Outbox } from './core/types';
+import type { Outbox } from './trace/types';
 
 export type { OutboxOptions } from './core/options';
-export type { DropInfo, DropReason, Outbox, OutboxStats, TrackOptions } from './core/types';
+export type { DropInfo, DropReason, OutboxStats, TrackOptions } from './core/types';
+export type { Outbox } from './trace/types';
 export { OutboxOptionsError } from './core/options';
 
 /** Creates a client. Throws OutboxOptionsError for invalid options (and only then). */

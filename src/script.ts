@@ -5,7 +5,8 @@
  * timestamps.
  */
 import { createOutbox, OutboxOptionsError } from './index';
-import type { Outbox, ScoreInput, TrackOptions } from './core/types';
+import type { TrackOptions } from './core/types';
+import type { Outbox, ScoreInput } from './trace/types';
 
 /** What the stub snippet leaves on `window.outbox` until this file replaces it. */
 interface Stub {

@@ -4,4 +4,4 @@
  * `workbox-background-sync` (src/sync/).
  */
 export { installOutboxSync, type OutboxSync, type OutboxSyncOptions, type SwDropInfo, type SwDropReason } from './sync/replay';
-export { DELIVERED_MESSAGE_TYPE, DROPPED_MESSAGE_TYPE, REPLAY_MESSAGE_TYPE } from './sync/messages';
+export { DELIVERED_MESSAGE_TYPE, DROPPED_MESSAGE_TYPE, REPLAY_MESSAGE_TYPE } from './wire/sw-messages';

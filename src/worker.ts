@@ -6,17 +6,18 @@
 import * as z from 'zod/mini';
 import { assemble } from './create';
 import { optionsFromEnv, OutboxOptionsError, type OutboxOptions, type ResolvedOptions } from './core/options';
-import type { Clock, Outbox, Transport } from './core/types';
+import type { Clock, Transport } from './core/types';
+import type { Outbox } from './trace/types';
 import { createFetchTransport } from './transport/fetch';
 import { withQueueHandoff } from './transport/queue-handoff';
 import { callHost } from './core/errors';
-import type { QueueProducer } from './relay/options';
-import { QUEUE_LIMITS } from './relay/queue';
+import { QUEUE_LIMITS, type QueueProducer } from './wire/queue-message';
 
 export { outboxQueueConsumer, type QueueConsumer, type QueueConsumerOptions } from './relay/consumer';
 
 export type { OutboxOptions } from './core/options';
-export type { DropInfo, DropReason, Outbox, OutboxStats, TrackOptions } from './core/types';
+export type { DropInfo, DropReason, OutboxStats, TrackOptions } from './core/types';
+export type { Outbox } from './trace/types';
 export { OutboxOptionsError } from './core/options';
 
 /** The part of an ExecutionContext Outbox uses. */

@@ -1,5 +1,5 @@
 import type { StoredEvent } from './types';
-import type { WireName } from '../wire/types';
+import type { WireName } from '../core/types';
 
 /** Records cut for one request. A batch never mixes wires. */
 export interface Batch {

@@ -10,7 +10,7 @@ import { unbatched, type Core } from './state';
 import { createFlushWaiters } from './waiters';
 import type { ResolvedOptions } from './options';
 import type { Clock, CoreOutbox, FlushReason, Storage, Transport } from './types';
-import type { Wire, WireName } from '../wire/types';
+import type { Wire, WireName } from '../core/types';
 
 export type { ClientHooks, LeaveHooks, RecoveryHooks } from './hooks';
 export type { NewRecord } from './intake';

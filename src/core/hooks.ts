@@ -6,7 +6,7 @@ import { utf8Length } from './encode';
 import type { EventQueue } from './queue';
 import type { ResolvedOptions } from './options';
 import type { FlushReason, SendResult, StoredEvent } from './types';
-import type { Wire, WireName } from '../wire/types';
+import type { Wire, WireName } from '../core/types';
 
 /** The door the unload path uses into the client. */
 export interface LeaveHooks {

@@ -2,7 +2,7 @@ import { errorText, safeString } from './errors';
 import { checkRecord, parseTimestamp, sealRecord } from './record';
 import { heldCount, queueOf, type Core, type Queued } from './state';
 import type { DropReason, StoredEvent, TrackOptions } from './types';
-import type { Wire, WireName } from '../wire/types';
+import type { Wire, WireName } from '../core/types';
 
 /** Room kept in a batch for the envelope, at least: a wire's own measure may be smaller. */
 const ENVELOPE_RESERVE = 512;

@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 
 // The schema sticks to three zod kinds: strictObject, optional and custom (with refine/superRefine checks). Each
 // other kind pulls in code of its own: z.string, z.number and z.boolean cost ~0.35 KB min+gzip together, z.int,
-// z.enum and z.record ~1.7 KB more, in every bundle (scripts/size.mjs). A custom check aborts like a type check, so
+// z.enum and z.record ~1.7 KB more, in every bundle (.size-limit.mjs). A custom check aborts like a type check, so
 // a value of the wrong type gets one issue, with the same message.
 
 /** An optional value that must pass `test`, else the issue reads `must be …` with `error`. */

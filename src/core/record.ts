@@ -1,7 +1,7 @@
 import { fitsBytes } from './encode';
 import { errorText } from './errors';
 import type { DropReason, QueuedEvent, StoredEvent, TrackOptions } from './types';
-import type { Wire } from '../wire/types';
+import type { Wire } from '../core/types';
 
 /** Why a record cannot be queued, or undefined when it can. */
 export function checkRecord(type: unknown, id: unknown): string | undefined {

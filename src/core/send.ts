@@ -7,7 +7,7 @@ import type { Batch } from './batches';
 import type { Core, Queued } from './state';
 import type { EventQueue } from './queue';
 import type { FlushReason, SendResult, StoredEvent } from './types';
-import type { WireName } from '../wire/types';
+import type { WireName } from '../core/types';
 
 /** Requests in flight at once. Browsers queue more than 6 per host anyway (HTTP/1.1). */
 export const MAX_CONCURRENT_REQUESTS = 4;

@@ -5,7 +5,7 @@ import type { Scheduler } from './scheduler';
 import type { FlushWaiters } from './waiters';
 import type { ResolvedOptions } from './options';
 import type { Clock, QueuedEvent, Storage, StoredEvent, Transport } from './types';
-import type { Wire, WireName } from '../wire/types';
+import type { Wire, WireName } from '../core/types';
 
 /** A queued record with its place in the client's order (flush() waits by it). */
 export type Queued = QueuedEvent & { seq: number };

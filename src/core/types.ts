@@ -1,10 +1,3 @@
-import type { Wire, WireName } from '../wire/types';
-import type { Observation, ObservationAttributes, StartOptions } from '../trace/types';
-import type { ScoreBody } from '../trace/score';
-
-/** What `score()` takes: Langfuse's score fields (`id` optional). */
-export type ScoreInput = Omit<ScoreBody, 'id' | 'value'> & { id?: string; value: number | string | boolean };
-
 /** Why an event left Outbox without being acknowledged. */
 export type DropReason =
   | 'invalid'
@@ -173,33 +166,47 @@ export interface CoreOutbox {
   stats(): OutboxStats;
 }
 
-/** The public object returned by createOutbox(). Methods don't use `this`. */
-export interface Outbox extends CoreOutbox {
-  /**
-   * Queue an event. Never throws and never awaits; returns the event id ('' if the event was dropped at once).
-   * The body is serialized at the end of the current task.
-   */
-  track(type: string, body?: unknown, options?: TrackOptions): string;
-  /**
-   * Starts an observation (Langfuse v4's model: span, generation, event, agent, tool, chain, retriever, evaluator,
-   * embedding, guardrail). Its merged attributes become one immutable OTLP span at `end()`. Never throws.
-   */
-  startObservation(name: string, attributes?: ObservationAttributes, options?: StartOptions): Observation;
-  /**
-   * Queues a score (`score-create` on the ingestion wire) after checking Langfuse's rules; returns its id, or ''
-   * when it was dropped 'invalid' (the detail names the field). Never throws.
-   */
-  score(score: ScoreInput): string;
-  /** Send everything queued now; resolves when each batch is acked, handed off or re-queued. Never rejects. */
-  flush(): Promise<void>;
-  /** Flush, await every request, stop timers and listeners; later track() calls are dropped ('shutdown'). */
-  shutdown(): Promise<void>;
-  stats(): OutboxStats;
-}
-
 export interface TrackOptions {
   /** Event id; default a v4 UUID. */
   id?: string;
   /** Date, ISO string or epoch ms; default now. */
   timestamp?: Date | string | number;
+}
+
+/** The wire a record travels on. A batch never mixes wires. */
+export type WireName = 'ingestion' | 'otlp';
+
+/** What a wire reads of an HTTP answer; a fetch `Response` fits. */
+export interface Answer {
+  status: number;
+  headers: { get(name: string): string | null };
+  text(): Promise<string>;
+}
+
+/**
+ * A wire turns a batch of records of one kind into a request (URL, headers, body) and an answer into a
+ * SendResult. Wires touch no platform global; transports (fetch, unload, service worker) do the I/O.
+ */
+export interface Wire {
+  readonly name: WireName;
+  /** Absolute URL every batch of this wire is POSTed to. */
+  readonly url: string;
+  /** Headers of every request: Content-Type, Authorization, the user's `headers`. */
+  readonly headers: Record<string, string>;
+  /** True when the receiver takes `Content-Encoding: gzip` (never Langfuse's /ingestion). */
+  readonly gzip: boolean;
+  /** Upper bound, in bytes, of the envelope `encodeBatch` puts around the record lines. */
+  readonly envelopeBytes: number;
+  /**
+   * One record's wire line (JSON text) from its body; throws on what JSON cannot carry (circular, BigInt) and
+   * returns undefined for a body that serializes to nothing.
+   */
+  encodeRecord(record: QueuedEvent): string | undefined;
+  /** The request body for sealed records (their `line`s), in order. */
+  encodeBatch(batchId: string, records: StoredEvent[]): string;
+  /**
+   * What an answer means for the batch whose record ids are `ids`. Rejects only when a body it must read cannot
+   * be read (a stalled or aborted response); senders map that to a network retry.
+   */
+  answer(response: Answer, ids: string[], now: number): Promise<SendResult>;
 }

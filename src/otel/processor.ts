@@ -3,7 +3,8 @@ import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace
 import { assemble } from '../create';
 import type { ClientHooks } from '../core/client';
 import { optionsFromEnv, OutboxOptionsError } from '../core/options';
-import type { Outbox, OutboxStats, Transport } from '../core/types';
+import type { OutboxStats, Transport } from '../core/types';
+import type { Outbox } from '../trace/types';
 import { authHeaders, createFetchTransport } from '../transport/fetch';
 import { SDK_VERSION } from '../wire/ingestion';
 import { encodeSpan } from './encode';

@@ -1,7 +1,6 @@
 import { utf8Length } from '../core/encode';
-import type { QueuedEvent, StoredEvent } from '../core/types';
+import type { QueuedEvent, StoredEvent, Wire } from '../core/types';
 import { createOtlpWire, type OtlpWireConfig } from '../wire/otlp';
-import type { Wire } from '../wire/types';
 import type { SpanGroups } from './groups';
 
 const PREFIX = '{"resourceSpans":[';

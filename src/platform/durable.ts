@@ -1,6 +1,6 @@
 import type { Platform, RecoveryHooks } from '../core/client';
 import type { ResolvedOptions } from '../core/options';
-import type { Outbox } from '../core/types';
+import type { Outbox } from '../trace/types';
 import { RELAY_SENT_GRACE_MS, SENT_GRACE_MS, createIndexedDbStorage, type IndexedDbStorage } from '../storage/indexeddb';
 import { relayOf } from '../transport/unload';
 import { createTabLock, newTabId, type TabLock } from './tabs';

@@ -1,4 +1,4 @@
-import { REPLAY_MESSAGE_TYPE } from '../sync/messages';
+import { REPLAY_MESSAGE_TYPE } from '../wire/sw-messages';
 
 /** Message the page posts to its service worker to ask for a replay of the worker's queue (see `outbox/sw`). */
 export const SW_REPLAY_MESSAGE = { type: REPLAY_MESSAGE_TYPE } as const;

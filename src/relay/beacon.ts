@@ -3,7 +3,7 @@ import type { DedupWindow } from './dedup';
 import { byteLength } from './issues';
 import type { Report } from './log';
 import type { QueueProducer, ResolvedRelayOptions, UpstreamOptions } from './options';
-import { enqueue, QUEUE_LIMITS } from './queue';
+import { enqueue, QUEUE_LIMITS } from '../wire/queue-message';
 import { EVENT_KEY, type Records } from './records';
 import type { RelayCounts } from './stats';
 import type { Delivery } from './upstream';

@@ -1,9 +1,13 @@
 import * as z from 'zod/mini';
-import type { RetryPolicy } from '../core/retry';
+import { nextRetry, type RetryPolicy } from '../core/retry';
+import { isRelayMessage } from '../wire/queue-message';
 import { RelayOptionsError, type UpstreamOptions } from './options';
 import { describeIssues, upstreamSchema } from './options-schema';
 import { upstreamFromEnv } from './resolve-options';
-import { createHandleMessage } from './handle-message';
+import { deliver } from './upstream';
+
+/** Longest delay Cloudflare Queues accepts for a retry (12 hours). */
+const MAX_DELAY_SECONDS = 43_200;
 
 /** One message of a Queues batch, typed by what the consumer uses. */
 export interface QueueMessage {
@@ -93,7 +97,53 @@ export function outboxQueueConsumer(options: QueueConsumerOptions = {}): QueueCo
     }
   };
 
-  const handleMessage = createHandleMessage({ o, policy, now, random, doFetch, stats, report });
+  /**
+   * One message: delivered upstream, then `ack()` on success, `retry({ delaySeconds })` by Retry-After or backoff on
+   * a retryable failure, or given up (ack, count, report) on a refusal or after maxAttempts.
+   */
+  async function handleMessage(msg: QueueMessage, upstream: UpstreamOptions): Promise<void> {
+    if (!isRelayMessage(msg.body)) {
+      stats.gaveUp++;
+      report(`queue message ${msg.id ?? ''} is not an Outbox relay message: acked and dropped`);
+      msg.ack();
+      return;
+    }
+    const { wire, payload } = msg.body;
+    const ids = wire === 'ingestion' ? ((payload as { batch?: { id?: unknown }[] }).batch ?? []).map((e) => String(e?.id)) : [];
+    const result = await deliver(wire, JSON.stringify(payload), ids, { upstream, fetch: doFetch, timeoutMs: o.upstreamTimeoutMs ?? 10_000, now });
+    const giveUp = (why: string) => {
+      stats.gaveUp++;
+      report(`gave up queue message ${msg.id ?? ''} (${wire}, attempt ${msg.attempts}): ${why}`);
+      msg.ack();
+    };
+    const again = (network: boolean, retryAfterMs: number | undefined, why: string) => {
+      const decision = msg.attempts >= policy.maxAttempts ? 'give-up' : nextRetry({ attempts: msg.attempts, failures: msg.attempts, network, retryAfterMs, random: random() }, policy);
+      if (decision === 'give-up') return giveUp(`${why}; ${msg.attempts} attempts`);
+      stats.retried++;
+      if (o.debug) console.warn(`[outbox relay queue] retry ${msg.id ?? ''} in ${decision.delayMs} ms: ${why}`);
+      msg.retry({ delaySeconds: Math.min(MAX_DELAY_SECONDS, Math.max(1, Math.ceil(decision.delayMs / 1000))) });
+    };
+    switch (result.kind) {
+      case 'ok':
+        stats.delivered++;
+        msg.ack();
+        return;
+      case 'multi':
+        for (const e of result.errors) report(`upstream refused event ${e.id}: ${e.message}`);
+        stats.rejectedEvents += result.errors.length;
+        // Langfuse stores a score by its id, so resending the whole message for the ids it asked to retry is safe.
+        if (result.retry.length > 0) return again(false, undefined, `upstream asked to retry ${result.retry.length} event(s)`);
+        stats.delivered++;
+        msg.ack();
+        return;
+      case 'retry':
+        return again(result.status === undefined, result.retryAfterMs, result.message);
+      case 'too-large':
+        return giveUp(`the upstream refused the body as too large: ${result.message}`);
+      case 'rejected':
+        return giveUp(`the upstream refused it: ${result.message}`);
+    }
+  }
 
   const consume = async (batch: QueueBatch, env?: unknown): Promise<void> => {
     const fromEnv = o.upstream ?? upstreamFromEnv(env) ?? upstreamFromEnv((globalThis as { process?: { env?: unknown } }).process?.env);

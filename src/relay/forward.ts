@@ -6,7 +6,7 @@ import type { EventError } from './ingestion';
 import { byteLength } from './issues';
 import type { Log, Report } from './log';
 import type { QueueProducer, RelayContext, ResolvedRelayOptions, UpstreamOptions } from './options';
-import { enqueue, QUEUE_LIMITS } from './queue';
+import { enqueue, QUEUE_LIMITS } from '../wire/queue-message';
 import type { Records } from './records';
 import type { RelayCounts } from './stats';
 import type { Delivery } from './upstream';

@@ -1,10 +1,7 @@
 import type { RetryPolicy } from '../core/retry';
+import type { QueueProducer } from '../wire/queue-message';
 
-/** A Cloudflare Queues producer binding, typed by the two calls the relay makes (`env.OUTBOX_QUEUE`). */
-export interface QueueProducer {
-  send(body: unknown, options?: { contentType?: string }): Promise<unknown>;
-  sendBatch(messages: Iterable<{ body: unknown; contentType?: string }>): Promise<unknown>;
-}
+export type { QueueProducer } from '../wire/queue-message';
 
 /** The part of a Workers ExecutionContext the relay uses; the Node bridge passes one too (with the socket's address). */
 export interface RelayContext {

@@ -13,11 +13,11 @@ import { singleFlight } from './single-flight';
 import { handOff } from './handoff';
 import { sweepAcks } from './acks';
 import { resolveSyncOptions, type OutboxSyncOptions, type SwDropInfo } from './config';
-import { DELIVERED_MESSAGE_TYPE, DROPPED_MESSAGE_TYPE, REPLAY_MESSAGE_TYPE } from './messages';
+import { DELIVERED_MESSAGE_TYPE, DROPPED_MESSAGE_TYPE, REPLAY_MESSAGE_TYPE } from '../wire/sw-messages';
 
 declare const self: ServiceWorkerGlobalScope;
 
-export { DELIVERED_MESSAGE_TYPE, DROPPED_MESSAGE_TYPE, REPLAY_MESSAGE_TYPE } from './messages';
+export { DELIVERED_MESSAGE_TYPE, DROPPED_MESSAGE_TYPE, REPLAY_MESSAGE_TYPE } from '../wire/sw-messages';
 
 export type { OutboxSyncOptions, SwDropInfo, SwDropReason } from './config';
 

@@ -1,3 +1,5 @@
+import type { CoreOutbox, OutboxStats, TrackOptions } from '../core/types';
+import type { ScoreBody } from './score';
 import type { OtlpSpan } from '../wire/otlp';
 
 /** Langfuse's observation types, sent as `langfuse.observation.type` (exact lower case). */
@@ -141,4 +143,31 @@ export interface Tracing {
   endOpen(statusMessage: string): number;
   /** Observations open right now. */
   openCount(): number;
+}
+
+/** What `score()` takes: Langfuse's score fields (`id` optional). */
+export type ScoreInput = Omit<ScoreBody, 'id' | 'value'> & { id?: string; value: number | string | boolean };
+
+/** The public object returned by createOutbox(). Methods don't use `this`. */
+export interface Outbox extends CoreOutbox {
+  /**
+   * Queue an event. Never throws and never awaits; returns the event id ('' if the event was dropped at once).
+   * The body is serialized at the end of the current task.
+   */
+  track(type: string, body?: unknown, options?: TrackOptions): string;
+  /**
+   * Starts an observation (Langfuse v4's model: span, generation, event, agent, tool, chain, retriever, evaluator,
+   * embedding, guardrail). Its merged attributes become one immutable OTLP span at `end()`. Never throws.
+   */
+  startObservation(name: string, attributes?: ObservationAttributes, options?: StartOptions): Observation;
+  /**
+   * Queues a score (`score-create` on the ingestion wire) after checking Langfuse's rules; returns its id, or ''
+   * when it was dropped 'invalid' (the detail names the field). Never throws.
+   */
+  score(score: ScoreInput): string;
+  /** Send everything queued now; resolves when each batch is acked, handed off or re-queued. Never rejects. */
+  flush(): Promise<void>;
+  /** Flush, await every request, stop timers and listeners; later track() calls are dropped ('shutdown'). */
+  shutdown(): Promise<void>;
+  stats(): OutboxStats;
 }

@@ -1,7 +1,6 @@
 import { errorText } from '../core/errors';
 import type { OutgoingBatch, SendResult, Transport } from '../core/types';
-import { QUEUE_LIMITS, enqueue } from '../relay/queue';
-import type { QueueProducer } from '../relay/options';
+import { QUEUE_LIMITS, enqueue, type QueueProducer } from '../wire/queue-message';
 
 /**
  * Workers with a Cloudflare Queues producer: a batch whose send failed transiently (Langfuse down, a 429 longer

@@ -1,6 +1,5 @@
 import { isRetryableStatus, parseRetryAfter } from '../core/retry';
-import type { SendResult } from '../core/types';
-import type { Answer } from './types';
+import type { SendResult, Answer } from '../core/types';
 
 /**
  * The one status ladder every sender uses (the fetch transport, the unload path, the service worker, the relay):

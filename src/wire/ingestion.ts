@@ -1,8 +1,7 @@
 import { encodeEvent, utf8Length } from '../core/encode';
 import { isRetryableStatus } from '../core/retry';
-import type { SendResult, StoredEvent } from '../core/types';
+import type { SendResult, StoredEvent, Wire } from '../core/types';
 import { bodyText, serverMessage, statusResult } from './answer';
-import type { Wire } from './types';
 
 /** SDK identity sent in every batch's metadata. */
 export const SDK_NAME = 'outbox';

@@ -1,7 +1,6 @@
 import { utf8Length } from '../core/encode';
-import type { QueuedEvent, SendResult, StoredEvent } from '../core/types';
+import type { QueuedEvent, SendResult, StoredEvent, Answer, Wire } from '../core/types';
 import { bodyText, serverMessage, statusResult } from './answer';
-import type { Answer, Wire } from './types';
 
 /** An OTLP/JSON attribute value: exactly one member is present. `intValue` is a decimal string (int64 in proto3 JSON). */
 export type OtlpAnyValue =

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { utf8Length } from '../../src/core/encode';
 import type { SendResult } from '../../src/core/types';
 import { attr, createOtlpWire, type OtlpSpan } from '../../src/wire/otlp';
-import type { Answer } from '../../src/wire/types';
+import type { Answer } from '../../src/core/types';
 
 const NOW = Date.UTC(2026, 11, 1, 12, 0, 0);
 

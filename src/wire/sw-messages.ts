@@ -1,4 +1,4 @@
-/** The messages pages and the Outbox service worker exchange; both sides import the names from here. */
+/** The messages pages and the Outbox service worker exchange (the page side: platform/service-worker.ts; the worker side: sync/replay.ts); both import the names from here. */
 
 /** A page asks its service worker to replay now (the page's `online` event and start; workers never see `online`). */
 export const REPLAY_MESSAGE_TYPE = 'outbox:replay';

@@ -1,5 +1,13 @@
-import type { QueueProducer } from './options';
-import type { RelayWire } from './upstream';
+// The Cloudflare Queues message format, shared by the two sides that use it: the relay (outbox/relay: beacons and
+// forwarded bodies) and the Workers client's queue hand-off (transport/queue-handoff.ts) put messages on the
+// queue; the relay's consumer (outboxQueueConsumer) reads them back.
+import type { WireName } from '../core/types';
+
+/** A Cloudflare Queues producer binding, typed by the two calls Outbox makes (`env.OUTBOX_QUEUE`). */
+export interface QueueProducer {
+  send(body: unknown, options?: { contentType?: string }): Promise<unknown>;
+  sendBatch(messages: Iterable<{ body: unknown; contentType?: string }>): Promise<unknown>;
+}
 
 /** Cloudflare Queues limits (https://developers.cloudflare.com/queues/platform/limits/), with room for the envelope. */
 export const QUEUE_LIMITS = {
@@ -14,7 +22,7 @@ export const QUEUE_LIMITS = {
 /** What the relay puts on the queue: one upstream request's body, for one wire. */
 export interface RelayMessage {
   outbox: 1;
-  wire: RelayWire;
+  wire: WireName;
   /** The JSON body to POST upstream (an ExportTraceServiceRequest or an ingestion envelope). */
   payload: unknown;
 }
@@ -30,7 +38,7 @@ export function isRelayMessage(body: unknown): body is RelayMessage {
  * Resolves once every call resolved; rejects with the first failure (then some messages may already be queued:
  * the page resends and the consumer side sees duplicates, never losses).
  */
-export async function enqueue(queue: QueueProducer, wire: RelayWire, bodies: readonly { body: string; bytes: number }[]): Promise<void> {
+export async function enqueue(queue: QueueProducer, wire: WireName, bodies: readonly { body: string; bytes: number }[]): Promise<void> {
   let group: { body: RelayMessage; contentType: 'json' }[] = [];
   let bytes = 0;
   const calls: Promise<unknown>[] = [];
