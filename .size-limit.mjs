@@ -11,7 +11,8 @@ export default [
     gzip: true,
     // Interim: 28.5 KiB + the 0.35 KiB that property renaming (mangleProps, removed) had saved; back to 28.5 as
     // the owner refactor of issue 20 lands (state in closures: local names minify, properties do not).
-    limit: '28.875 KiB',
+    // + 0.085 KiB (88 B measured): the back/forward-cache park note WebKit needs (issue 24, platform-facts §9).
+    limit: '28.96 KiB',
   },
   {
     name: 'Cloudflare Workers bundle (dist/outbox.worker.js)',
@@ -35,6 +36,7 @@ export default [
     path: 'dist/index.js',
     import: '{ createOutbox }',
     gzip: true,
-    limit: '28.25 KiB',
+    // + 0.09 KiB (93 B measured): the back/forward-cache park note WebKit needs (issue 24, platform-facts §9).
+    limit: '28.34 KiB',
   },
 ];

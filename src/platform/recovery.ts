@@ -115,24 +115,27 @@ function listenToPage(
   // (In pagehide the document is still 'visible'; it turns 'hidden' only in the visibilitychange after it.)
   const onHide = (event: Event) => {
     const persisted = event.type === 'pagehide' && (event as PageTransitionEvent).persisted === true;
-    if (event.type === 'pagehide') spillUncommitted(persisted);
+    const noted = event.type === 'pagehide' && spillUncommitted(persisted);
     if (event.type === 'pagehide' || document.visibilityState === 'hidden') store.flushWrites().catch(() => undefined);
     if (persisted && tab) {
       // Into the back/forward cache: mark this owner parked (so no tab adopts its records while it may come
       // back), then let the lock go in this task; a cached page holding it is evicted as soon as another
-      // tab asks (WebLocksContention, platform-facts §5).
-      store.park();
+      // tab asks (WebLocksContention, platform-facts §5). The mark is the spill's park note in localStorage,
+      // written just now; only without it one in IndexedDB (WebKit would commit that one only on a restore,
+      // and report it failed then: platform-facts §9).
+      if (!noted) store.park();
       tab.suspend();
       cachedNow = true;
     }
   };
   // The unload path (capture phase, before this) sent what fit; what is left and not yet committed to
   // IndexedDB would be lost with the document: write it synchronously to localStorage.
-  const spillUncommitted = (persisted: boolean) => {
+  const spillUncommitted = (persisted: boolean): boolean => {
     try {
-      writeSpill(owner, hooks.held().filter((e) => !store.isCommitted(e.id)), persisted);
+      return writeSpill(owner, hooks.held().filter((e) => !store.isCommitted(e.id)), persisted);
     } catch (error) {
       report(error, 'spilling uncommitted events to localStorage at pagehide failed');
+      return false;
     }
   };
   // Back from the back/forward cache: this page takes its lock again and sends its events itself.

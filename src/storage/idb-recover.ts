@@ -50,7 +50,7 @@ export async function recover(st: IdbState, max = Infinity): Promise<StoredEvent
           const beatsBy = new Map<string, number>();
           for (const b of (beatsReq?.result ?? []) as { owner: string; at: number }[]) beatsBy.set(b.owner, b.at);
           const parkedUntil = new Map<string, number>();
-          for (const p of parksReq.result as { owner?: unknown; at?: unknown }[]) {
+          for (const p of [...(parksReq.result as { owner?: unknown; at?: unknown }[]), ...(st.parkNotes?.() ?? [])]) {
             if (typeof p?.owner === 'string' && typeof p.at === 'number' && at - p.at < st.parkFor) parkedUntil.set(p.owner, p.at + st.parkFor);
           }
           const alive = (o: string) => o === st.ownerId || (live ? live.has(o) : at - (beatsBy.get(o) ?? -Infinity) <= st.staleAfter);

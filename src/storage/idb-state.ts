@@ -32,6 +32,7 @@ export interface IdbState {
   parkFor: number;
   txDurability: IDBTransactionDurability;
   liveCheck: (() => Promise<Set<string>>) | undefined;
+  parkNotes: (() => { owner: string; at: number }[]) | undefined;
   whenReady: () => Promise<unknown>;
   fault: (message: string) => void;
   /** Without Web Locks, liveness is a heartbeat record written with every write and every `beatEvery` ms. */

@@ -72,6 +72,12 @@ export interface IndexedDbStorageOptions {
   /** @default PARK_MS */
   parkMs?: number;
   /**
+   * Owners parked in the back/forward cache per a note kept outside IndexedDB (`at`: when, epoch ms), honoured
+   * like the park marks in the store: WebKit commits no IndexedDB write a page begins in its last pagehide before
+   * caching it, so there the page writes its mark to localStorage instead (platform/spill.ts).
+   */
+  parkNotes?: () => { owner: string; at: number }[];
+  /**
    * IndexedDB's commit durability for this store's writes. 'relaxed' (the default) differs from 'strict' only on
    * an OS crash or power loss (platform-facts §4); tab and browser crashes after `complete` keep both.
    */
@@ -207,6 +213,7 @@ function createState(opts: IndexedDbStorageOptions): IdbState {
     parkFor: opts.parkMs ?? PARK_MS,
     txDurability: opts.durability ?? 'relaxed',
     liveCheck: opts.liveOwners,
+    parkNotes: opts.parkNotes,
     whenReady: () => (typeof opts.ready === 'function' ? opts.ready() : (opts.ready ?? Promise.resolve())),
     fault: (message) => {
       try {

@@ -11,7 +11,7 @@ export class PlaywrightBrowser implements BrowserDriver {
   async newTab(): Promise<Tab> {
     const page: Page = await this.context.newPage();
     return {
-      evaluate: <R, A>(fn: PageFunction<A, R>, arg?: A) => page.evaluate(fn as (a: A) => R | Promise<R>, arg as A) as Promise<R>,
+      evaluate: <R, A>(fn: PageFunction<A, R>, arg?: A) => page.evaluate(fn as (a: unknown) => R | Promise<R>, arg as unknown),
       goto: async (url) => void (await page.goto(url)),
       back: async () => void (await page.goBack({ waitUntil: 'commit' })),
       reload: async () => void (await page.reload()),
