@@ -5,6 +5,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/webkit/**/*.test.ts'],
+    allowOnly: !process.env.CI,
     testTimeout: 90_000,
     hookTimeout: 60_000,
     maxWorkers: 1,

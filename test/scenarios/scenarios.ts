@@ -401,7 +401,7 @@ export const scenarios: Scenario[] = [
       }),
   },
   {
-    name: 'several tabs: collector down, two of three close with unsent events: the survivor sends all 600, each once',
+    name: 'several tabs: collector down, two of three close with unsent events: the survivor sends all 600, resends only of what their unload path sent',
     run: (browser) =>
       withCollector(async (c) => {
         const tabs = [await browser.newTab(), await browser.newTab(), await browser.newTab()];
@@ -416,12 +416,16 @@ export const scenarios: Scenario[] = [
         await tabs[0]!.close();
         await tabs[1]!.close();
         const survivor = tabs[2]!;
+        // What the closing tabs' unload path sent has an unknown fate (their pages are gone): those records are
+        // marked in the store, resent after the grace, and only they may arrive twice (at-least-once by design;
+        // Chromium delivers such a keepalive request once the collector is back).
+        const beaconed = new Set((await stored(survivor)).marked);
         c.setFault({ mode: 'none' });
         await survivor.evaluate(() => void window.dispatchEvent(new Event('online')));
         for (let n = 0; n < 3; n++) await delivered(c, `tab${n}`, 200, 20_000);
         await until('an empty queue', () => storedEvents(survivor), (n) => n === 0);
         const all = [0, 1, 2].map((n) => count(c, `tab${n}`));
-        assert.equal(all.reduce((s, x) => s + x.duplicates, 0), 0, 'duplicates');
+        assert.deepEqual(all.flatMap((x) => x.dupIds).filter((id) => !beaconed.has(id)), [], 'a duplicate that was not marked sent');
         assert.deepEqual([...log, ...(await pageLog(survivor))], []);
         await survivor.close();
         return { expected: 600, delivered: all.reduce((s, x) => s + x.unique, 0), duplicates: all.reduce((s, x) => s + x.duplicates, 0) };
