@@ -42,7 +42,7 @@ export async function openPage(browser, collector) {
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(`${collector.url}/bench/page.html`);
   await page.evaluate(async (src) => {
-    window.__ob = await import('/dist/outbox.browser.js');
+    window.__ob = await import('/dist/testing/outbox.browser.js');
     window.__payload = (0, eval)(`(${src})`)();
   }, payloadSource.toString());
   const cdp = await context.newCDPSession(page);

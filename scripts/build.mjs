@@ -27,6 +27,10 @@ const library = [
   { in: 'sw.ts', out: 'sw.js', platform: 'browser' },
   { in: 'relay.ts', out: 'relay.js', platform: 'neutral' },
   { in: 'otel.ts', out: 'otel.js', platform: 'neutral' }, // the OTel packages stay imports (optional peers)
+  // LLM integrations, each a subpath of its own (a page that does not import one does not load it):
+  { in: 'openai.ts', out: 'openai.js', platform: 'neutral' },
+  { in: 'ai-sdk.ts', out: 'ai-sdk.js', platform: 'neutral' }, // @ai-sdk/otel stays an import (optional peer)
+  { in: 'chrome-ai.ts', out: 'chrome-ai.js', platform: 'browser' },
 ];
 /** Self-contained, minified builds that load straight into a page, a worker or a service worker. */
 const bundles = [
@@ -35,6 +39,9 @@ const bundles = [
   { in: 'worker.ts', out: 'outbox.worker.js', format: 'esm', platform: 'neutral' },
   { in: 'outbox-sw.ts', out: 'outbox-sw.js', format: 'iife', platform: 'browser' },
   { in: 'outbox-stub.js', out: 'outbox-stub.js', format: 'esm', platform: 'browser' }, // the README's stub snippet, as a file
+  // Not shipped (package.json `files` leaves dist/testing/ out): the browser bundle plus durableStorageOf, for the
+  // specs, benchmarks and the demo that inspect a client's IndexedDB storage.
+  { in: 'testing.ts', out: 'testing/outbox.browser.js', format: 'esm', platform: 'browser' },
 ];
 
 const built = [];
@@ -69,25 +76,48 @@ for (const b of bundles) {
   built.push(b.out);
 }
 
-if (!process.argv.includes('--no-types')) {
-  execFileSync(
-    process.execPath,
-    [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.build.json'), '--outDir', path.join(dist, 'types')],
-    { stdio: 'inherit' },
-  );
+if (!process.argv.includes('--no-types')) await buildTypes();
+
+/**
+ * Declarations: tsc emits per-file .d.ts into a scratch folder (three configs: the DOM one, the service worker's
+ * WebWorker one, the Workers one), then rollup-plugin-dts bundles one self-contained .d.ts per `types` path named in
+ * package.json's `exports` (./dist/X.d.ts from src/X.ts), so they resolve under nodenext, node16 and bundler alike
+ * (no extensionless relative imports) and each runtime condition gets its own. `@internal` members are stripped.
+ */
+async function buildTypes() {
+  const { rollup } = await import('rollup');
+  const { dts } = await import('rollup-plugin-dts');
+  const scratch = path.join(dist, '.types');
+  const tsc = (args) => execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), ...args, '--stripInternal', '--outDir', scratch], { stdio: 'inherit' });
+  tsc(['-p', path.join(root, 'tsconfig.build.json')]);
   // The service-worker entry needs the WebWorker lib instead of DOM: its own config (tsconfig.sw.json).
-  execFileSync(
-    process.execPath,
-    [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.sw.json'), '--noEmit', 'false', '--declaration', '--emitDeclarationOnly', '--outDir', path.join(dist, 'types')],
-    { stdio: 'inherit' },
-  );
+  tsc(['-p', path.join(root, 'tsconfig.sw.json'), '--noEmit', 'false', '--declaration', '--emitDeclarationOnly']);
   // The Workers entry needs @cloudflare/workers-types instead of DOM: its own config (tsconfig.worker.json).
-  execFileSync(
-    process.execPath,
-    [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.worker.json'), '--noEmit', 'false', '--declaration', '--emitDeclarationOnly', '--rootDir', path.join(root, 'src'), '--outDir', path.join(dist, 'types')],
-    { stdio: 'inherit' },
-  );
+  tsc(['-p', path.join(root, 'tsconfig.worker.json'), '--noEmit', 'false', '--declaration', '--emitDeclarationOnly', '--rootDir', path.join(root, 'src')]);
+  const typesPaths = new Set();
+  const collect = (node) => {
+    if (typeof node !== 'object' || node === null) return;
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'types' && typeof value === 'string') typesPaths.add(value);
+      else collect(value);
+    }
+  };
+  collect(JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).exports);
+  for (const typesPath of typesPaths) {
+    const rel = path.posix.relative('dist', path.posix.normalize(typesPath)); // e.g. "worker.d.ts"
+    const bundle = await rollup({
+      input: path.join(scratch, rel),
+      plugins: [dts()],
+      onwarn(warning) {
+        throw new Error(`declarations for ${typesPath}: ${warning.message}`);
+      },
+    });
+    await bundle.write({ file: path.join(dist, rel), format: 'es' });
+    await bundle.close();
+  }
+  rmSync(scratch, { recursive: true, force: true });
 }
+
 const old = path.join(root, `.dist-old-${process.pid}`);
 if (existsSync(finalDist)) renameSync(finalDist, old);
 renameSync(dist, finalDist);

@@ -1,5 +1,5 @@
-// `npm test`: build, typecheck, size budgets (size-limit, .size-limit.mjs), Node tests (vitest: unit, collector,
-// integration, workerd), then the browser tests (Playwright: a Chromium and a Firefox project). Prints one closing
+// `npm test`: build, typecheck, size budgets (size-limit, .size-limit.mjs), import layers (dependency-cruiser,
+// .dependency-cruiser.cjs), Node tests (vitest: unit, collector, integration, workerd), then the browser tests (Playwright: a Chromium and a Firefox project). Prints one closing
 // line: "tests: N passed, N failed, N skipped" (vitest's skipped and todo, Playwright's skipped and fixme). With CI
 // set, a stray `.only` fails the run.
 import { spawnSync } from 'node:child_process';
@@ -35,7 +35,10 @@ step('build', run('build', process.execPath, ['scripts/build.mjs']));
 step('typecheck', run('typecheck', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']));
 step('typecheck (worker)', run('typecheck worker', bin('tsc'), ['--noEmit', '-p', 'tsconfig.worker.json']));
 step('typecheck (service worker)', run('typecheck (service worker)', bin('tsc'), ['--noEmit', '-p', 'tsconfig.sw.json']));
+step('typecheck (worker test fixtures)', run('typecheck (worker test fixtures)', bin('tsc'), ['--noEmit', '-p', 'test/worker/tsconfig.json']));
 step('size budgets (size-limit)', run('size budgets', bin('size-limit'), []));
+step('import layers, no cycles (dependency-cruiser)', run('import layers', bin('depcruise'), ['src', '--ignore-known', '--output-type', 'err-long']));
+step('package (npm pack, attw, publint, knip)', run('package', process.execPath, ['scripts/check-package.mjs']));
 
 const vitestJson = path.join(out, 'vitest.json');
 const vitestOk = run('node tests (vitest)', bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestJson}`]);

@@ -84,6 +84,7 @@ export function assemble(input: unknown, setup: EntrySetup): { outbox: Outbox; h
     environment: options.environment,
     release: options.release,
     maxSpanBytes: options.maxEventBytes,
+    sampleRate: options.sampleRate,
     log: (m) => hooks.log(m),
     warn: (w) => hooks.log(`observation ${w.id} (${w.type}): ${w.detail}`),
   });
@@ -97,7 +98,8 @@ export function assemble(input: unknown, setup: EntrySetup): { outbox: Outbox; h
     }
     return '';
   };
-  const outbox: Outbox = { ...core, startObservation: tracing.startObservation, score };
+  const { endOpen: _e, openCount: _o, sampledOut, ...calls } = tracing;
+  const outbox: Outbox = { ...core, ...calls, score, stats: () => ({ ...core.stats(), sampledOut: sampledOut() }) };
   tracingOf.set(outbox, tracing);
   return { outbox, hooks };
 }

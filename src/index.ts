@@ -13,11 +13,25 @@ import { attachServiceWorkerReplay } from './platform/service-worker';
 
 export type { OutboxOptions } from './core/options';
 export type { DropInfo, DropReason, OutboxStats, TrackOptions } from './core/types';
-export type { Outbox, ScoreInput } from './trace/types';
-export type { Observation, ObservationAttributes, ObservationType, StartOptions, TraceAttributes } from './trace/types';
+export type {
+  ActiveStartOptions,
+  AttributesOf,
+  GenerationAttributes,
+  Observation,
+  ObservationAttributes,
+  ObservationLevel,
+  ObservationType,
+  ObserveOptions,
+  Outbox,
+  ParentSpanContext,
+  PropagatedAttributes,
+  ScoreInput,
+  SpanAttributes,
+  StartOptions,
+  TraceAttributes,
+  TracingCalls,
+} from './trace/types';
 export { OutboxOptionsError } from './core/options';
-/** @internal For benchmarks and tests: the IndexedDB storage behind a client (`transactions`, `size()`). */
-export { durableStorageOf } from './platform/durable';
 
 /** Creates a client. Throws OutboxOptionsError for invalid options (and only then). */
 export function createOutbox(options: OutboxOptions): Outbox {

@@ -19,6 +19,27 @@ export type { OutboxOptions } from './core/options';
 export type { DropInfo, DropReason, OutboxStats, TrackOptions } from './core/types';
 export type { Outbox } from './trace/types';
 export { OutboxOptionsError } from './core/options';
+export type {
+  ActiveStartOptions,
+  AttributesOf,
+  GenerationAttributes,
+  Observation,
+  ObservationAttributes,
+  ObservationLevel,
+  ObservationType,
+  ObserveOptions,
+  ParentSpanContext,
+  PropagatedAttributes,
+  SpanAttributes,
+  StartOptions,
+  TraceAttributes,
+  TracingCalls,
+} from './trace/types';
+/**
+ * With only the `nodejs_als` flag: `useAsyncLocalStorage(AsyncLocalStorage)` (from 'node:async_hooks') before the
+ * first tracing call makes the active context follow `await`. With `nodejs_compat` it is found by itself.
+ */
+export { useAsyncLocalStorage } from './trace/context';
 
 /** The part of an ExecutionContext Outbox uses. */
 export interface WaitUntilContext {

@@ -124,8 +124,53 @@ function tags(v) {
 /** ISO time → ms, or null. @param {unknown} v */
 function isoToMs(v) {
   if (typeof v !== 'string') return null;
+  // @langfuse/tracing sends the time JSON-encoded (`"2026-…Z"`, with the quotes): its _serialize JSON.stringifies a Date.
+  if (v.startsWith('"')) {
+    try {
+      v = JSON.parse(v);
+    } catch {
+      return null;
+    }
+    if (typeof v !== 'string') return null;
+  }
   const ms = Date.parse(v);
   return Number.isFinite(ms) ? ms : null;
+}
+
+const meaningful = (v) => v != null && v !== '' && (!Array.isArray(v) || v.length > 0) && (typeof v !== 'object' || Object.keys(v).length > 0);
+const GEN_AI_OPERATION_TYPES = {
+  chat: 'generation', completion: 'generation', text_completion: 'generation', generate_content: 'generation', generate: 'generation',
+  embeddings: 'embedding', invoke_agent: 'agent', create_agent: 'agent', execute_tool: 'tool',
+};
+const OPENINFERENCE_TYPES = { CHAIN: 'chain', RETRIEVER: 'retriever', LLM: 'generation', EMBEDDING: 'embedding', AGENT: 'agent', TOOL: 'tool', GUARDRAIL: 'guardrail', EVALUATOR: 'evaluator' };
+const AI_SDK_GENERATION_OPS = ['ai.generateText.doGenerate', 'ai.streamText.doStream', 'ai.generateObject.doGenerate', 'ai.streamObject.doStream'];
+const AI_SDK_EMBEDDING_OPS = ['ai.embedMany.doEmbed', 'ai.embed.doEmbed'];
+
+/**
+ * The observation type, in the order of Langfuse's ObservationTypeMapperRegistry (packages/shared/src/server/otel):
+ * the declared `langfuse.observation.type`, OpenInference's span kind, `gen_ai.operation.name`, the Vercel AI SDK's
+ * operation (generation/embedding with a model; `ai.toolCall` → tool), GenAI tool attributes, then a model → generation.
+ * (Its first mapper, an override for Python SDK ≤ 3.3.0 spans, does not apply to anything sent here.)
+ * @param {Map<string, unknown>} a
+ */
+function observationType(a) {
+  const declared = a.get('langfuse.observation.type');
+  if (typeof declared === 'string' && OBSERVATION_TYPES.includes(declared)) return declared;
+  const kind = a.get('openinference.span.kind');
+  if (typeof kind === 'string' && OPENINFERENCE_TYPES[kind]) return OPENINFERENCE_TYPES[kind];
+  const op = a.get('gen_ai.operation.name');
+  if (typeof op === 'string' && Object.hasOwn(GEN_AI_OPERATION_TYPES, op)) return GEN_AI_OPERATION_TYPES[op];
+  const opName = a.get('operation.name');
+  const opId = a.get('ai.operationId');
+  const isOp = (/** @type {string[]} */ ids) =>
+    (typeof opName === 'string' && ids.some((p) => opName.startsWith(p))) || (typeof opId === 'string' && ids.includes(opId));
+  const hasModel = ['langfuse.observation.model.name', 'ai.model.id', 'gen_ai.request.model', 'gen_ai.response.model'].some((k) => meaningful(a.get(k)));
+  if (hasModel && isOp(AI_SDK_GENERATION_OPS)) return 'generation';
+  if (hasModel && isOp(AI_SDK_EMBEDDING_OPS)) return 'embedding';
+  if (isOp(['ai.toolCall'])) return 'tool';
+  if (meaningful(a.get('gen_ai.tool.name')) || meaningful(a.get('gen_ai.tool.call.id'))) return 'tool';
+  if (['langfuse.observation.model.name', 'gen_ai.request.model', 'gen_ai.response.model', 'llm.model_name', 'model'].some((k) => meaningful(a.get(k)))) return 'generation';
+  return 'span';
 }
 
 /** Keys read into named fields; every other attribute of a non-Langfuse scope is kept as metadata.attributes. */
@@ -152,13 +197,7 @@ export function spanToObservation(span, resource, scope) {
   /** Span attribute, else resource attribute (for the deployment-wide ones). @param {string} key */
   const wide = (key) => (a.has(key) ? a.get(key) : r.get(key));
 
-  const declaredType = a.get('langfuse.observation.type');
-  const type =
-    typeof declaredType === 'string' && OBSERVATION_TYPES.includes(declaredType)
-      ? declaredType
-      : MODEL_KEYS.some((k) => a.get(k) != null)
-        ? 'generation'
-        : 'span';
+  const type = observationType(a);
 
   /** @type {Record<string, unknown>} */
   const metadata = { ...jsonObject(a.get('langfuse.observation.metadata')) };

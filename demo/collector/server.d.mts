@@ -268,7 +268,7 @@ export interface Collector {
   /** Clears events, observations, scores, counters, the request log and the fault. */
   reset(): void;
   /** Resolves with the predicate's value once truthy (polled every 25 ms); rejects on timeout (default 10 s). */
-  waitFor<T>(predicate: (collector: Collector) => T | Promise<T>, timeoutMs?: number): Promise<T>;
+  waitFor<T>(predicate: (collector: Collector) => T | Promise<T>, timeoutMs?: number): Promise<Exclude<T, null | undefined | false | 0 | ''>>;
 }
 
 export declare function startCollector(opts?: CollectorOptions): Promise<Collector>;

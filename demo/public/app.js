@@ -2,7 +2,7 @@
 // both sides (client stats polled, collector stats pushed over SSE) with a chart over time and the traces tree.
 // The page sends what a Langfuse user sends — traces of observations and scores — through the Outbox relay
 // (`relay: '/lf'`, public key only); the relay holds the secret key and forwards to the collector (Langfuse v4).
-import * as outboxLib from '/dist/outbox.browser.js';
+import * as outboxLib from '/dist/testing/outbox.browser.js';
 import { setText, fillRows, fillCells, logLine, formatBytes } from './render.js';
 import { createChart } from './chart.js';
 import { createTracesPanel } from './traces.js';

@@ -8,8 +8,9 @@ const ENV_KEYS: Record<string, string[]> = {
   secretKey: ['OUTBOX_SECRET_KEY', 'LANGFUSE_SECRET_KEY'],
   flushAt: ['OUTBOX_FLUSH_AT', 'LANGFUSE_FLUSH_AT'],
   flushInterval: ['OUTBOX_FLUSH_INTERVAL', 'LANGFUSE_FLUSH_INTERVAL'],
+  sampleRate: ['OUTBOX_SAMPLE_RATE', 'LANGFUSE_SAMPLE_RATE'],
 };
-const NUMERIC = ['flushAt', 'flushInterval'];
+const NUMERIC = ['flushAt', 'flushInterval', 'sampleRate'];
 
 /** Option values read from an environment, and the variable each came from (named in error messages). */
 export interface EnvOptions {

@@ -40,6 +40,7 @@ export const optionsShape = {
   environment: text(),
   release: text(),
   mask: fn('mask'),
+  sampleRate: optional<number>((v) => typeof v === 'number' && v >= 0 && v <= 1, 'must be a number from 0 to 1'),
   maxBatchEvents: int(1, 10_000),
   publicKey: text(),
   secretKey: text(),

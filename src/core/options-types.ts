@@ -54,6 +54,12 @@ export interface OutboxOptions {
   release?: string;
   /** Runs at end() on each observation's input, output and metadata: return what may be sent. */
   mask?: (params: { data: unknown }) => unknown;
+  /**
+   * Fraction of traces sent, decided per trace id as OpenTelemetry's TraceIdRatioBasedSampler decides (whole traces
+   * are kept or left out; left-out spans count in `stats().sampledOut`, not as drops). From LANGFUSE_SAMPLE_RATE.
+   * @default 1
+   */
+  sampleRate?: number;
   /** Extra request headers. */
   headers?: Record<string, string>;
   /** Extra members of every batch's metadata. */
@@ -88,6 +94,7 @@ export interface ResolvedOptions {
   environment?: string;
   release?: string;
   mask?: (params: { data: unknown }) => unknown;
+  sampleRate?: number;
   maxBatchEvents: number;
   publicKey?: string;
   secretKey?: string;

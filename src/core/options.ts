@@ -1,6 +1,6 @@
 // The options module callers import: the contract (options-types.ts), the zod schema (options-schema.ts), the
 // environment (options-env.ts), endpoint resolution (endpoints.ts) and validation with its error text (resolve-options.ts).
-export type { OutboxOptions, ResolvedOptions, Timing } from './options-types';
+export type { OutboxOptions, ResolvedOptions } from './options-types';
 export { DEFAULTS } from './options-types';
 export { OutboxOptionsError } from './errors';
 export { optionsShape } from './options-schema';

@@ -1,7 +1,6 @@
 import { fitsBytes } from './encode';
 import { errorText } from './errors';
-import type { DropReason, QueuedEvent, StoredEvent, TrackOptions } from './types';
-import type { Wire } from '../core/types';
+import type { DropReason, QueuedEvent, StoredEvent, TrackOptions, Wire } from './types';
 
 /** Why a record cannot be queued, or undefined when it can. */
 export function checkRecord(type: unknown, id: unknown): string | undefined {
@@ -19,17 +18,15 @@ export function parseTimestamp(value: TrackOptions['timestamp'], now: number): n
 
 /**
  * Seals one record: its wire line, or why it must be dropped (JSON cannot carry the body, or the line is over
- * `limit` bytes). The body is released either way, so the queue keeps only text.
+ * `limit` bytes). The record is not changed: the client stores the line and releases the body.
  */
 export function sealRecord(record: QueuedEvent, wire: Wire, limit: number): { line: string } | { reason: DropReason; detail: string } {
   let line: string | undefined;
   try {
     line = wire.encodeRecord(record);
   } catch (error) {
-    record.body = undefined;
     return { reason: 'invalid', detail: `body is not JSON-serializable: ${errorText(error)}` };
   }
-  record.body = undefined;
   if (line === undefined) return { reason: 'invalid', detail: 'body is not JSON-serializable' };
   if (!fitsBytes(line, limit)) {
     return { reason: 'too-large', detail: `record is larger than maxEventBytes (${limit})` };

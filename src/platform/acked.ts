@@ -1,10 +1,10 @@
 import type { StoredEvent } from '../core/types';
 import type { IndexedDbStorage } from '../storage/indexeddb';
-import { takeAcks } from '../sync/acks';
+import { takeAcks } from '../storage/acks';
 import { controlled } from './page-transport';
 
 /**
- * Recovered records less those the service worker acknowledged after their page was gone (sync/acks.ts): those are
+ * Recovered records less those the service worker acknowledged after their page was gone (storage/acks.ts): those are
  * removed from storage instead of sent again. Consulted only under a service worker; any failure keeps them all
  * (a duplicate, never a loss).
  */

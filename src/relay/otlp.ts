@@ -2,8 +2,6 @@ import type { RelayLimits } from './options';
 import { byteLength, firstIssue } from './issues';
 import { requestSchema } from './otlp-schema';
 
-export { LEVELS, OBSERVATION_TYPES } from './otlp-attributes';
-
 /** An accepted OTLP/JSON ExportTraceServiceRequest: only the fields the relay knows, unknown keys stripped. */
 export interface OtlpRequest {
   resourceSpans: { resource?: unknown; schemaUrl?: string; scopeSpans: { scope?: unknown; schemaUrl?: string; spans: OtlpSpan[] }[] }[];

@@ -1,10 +1,14 @@
-// The segment mirror, the write coalescing and recovery share one state object (idb-state.ts) that never leaves
-// this store: the methods below are its only door.
+// The IndexedDB store of a page's client: one closure owns its configuration, the mirror of this owner's segments,
+// the connection and the coalesced writes; recovery (adopting gone owners' segments) runs inside it too. Requests
+// and transactions are awaited with idb-keyval's promisifyRequest, and every operation goes through `run`, a store
+// function of idb-keyval's shape (`UseStore`: the raw object store inside one transaction, for cursors and ranges).
+// `run` opens the connection itself rather than with idb-keyval's createStore, which has none of what this store
+// needs: a commit durability, a report of an open blocked by another tab, giving the connection up on
+// `versionchange` (and rewriting our segments), adding our store to a database another tab upgraded without it,
+// a timeout, and the synchronous transaction of park().
+import { promisifyRequest, type UseStore } from 'idb-keyval';
 import type { Storage, StoredEvent } from '../core/types';
 import { plain } from '../core/record';
-import { countHeld, mirrorAdd, newKey, type IdbState } from './idb-state';
-import { recover } from './idb-recover';
-import { close, park, request } from './idb-write';
 
 /**
  * Write-ahead storage in IndexedDB. One record, a *segment*, per `append` call (the client appends once per task,
@@ -123,126 +127,532 @@ export interface IndexedDbStorage extends Storage {
   isCommitted(id: string): boolean;
 }
 
+/** A stored record; `sentAt` once it went out in a request whose answer may never be seen. */
+type StoredRecord = StoredEvent & { sentAt?: number };
+/** What one IndexedDB record under an `s:` key holds. */
+interface Segment {
+  owner: string;
+  events: StoredRecord[];
+}
+/** A write asked for and not started yet: every caller since the last write waits on the same promise. */
+interface PendingWrite {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+  urgent: boolean;
+}
+
+const SEGMENTS = () => IDBKeyRange.bound('s:', 's;', false, true);
+const BEATS = () => IDBKeyRange.bound('h:', 'h;', false, true);
+const PARKS = () => IDBKeyRange.bound('p:', 'p;', false, true);
+
+/** A stored record the client can send: anything else in a segment is unreadable and removed. */
+function readable(e: unknown): e is StoredRecord {
+  const r = e as StoredRecord;
+  return (
+    !!r && typeof r === 'object' && typeof r.id === 'string' && r.id !== '' && typeof r.type === 'string' && typeof r.ts === 'number' &&
+    Number.isFinite(r.ts) && typeof r.line === 'string' && r.line !== '' && (r.wire === undefined || r.wire === 'otlp' || r.wire === 'ingestion')
+  );
+}
+
+/** Resolves when the transaction commits; rejects when it aborts or errs (with an Error when IndexedDB gives none). */
+function committed(tx: IDBTransaction): Promise<void> {
+  return promisifyRequest(tx).catch((error: unknown) => {
+    throw error ?? new Error('IndexedDB transaction aborted');
+  });
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`IndexedDB did not answer within ${ms} ms`)), ms);
+    work.then(
+      (v) => (clearTimeout(t), resolve(v)),
+      (e) => (clearTimeout(t), reject(e)),
+    );
+  });
+}
+
+/**
+ * Opens `dbName` with object store `storeName`, creating either as needed. A database another tab upgraded without
+ * our store (or recreated) is upgraded once more to add it. `onBlocked` hears of an open that waits for another
+ * tab's connection to close. Rejects (never throws) when `indexedDB` is missing or refuses.
+ */
+function openDatabase(dbName: string, storeName: string, onBlocked: () => void): Promise<IDBDatabase> {
+  const open = async (version?: number) => {
+    const request = version === undefined ? indexedDB.open(dbName) : indexedDB.open(dbName, version);
+    request.onupgradeneeded = () => {
+      if (!request.result.objectStoreNames.contains(storeName)) request.result.createObjectStore(storeName);
+    };
+    request.onblocked = onBlocked;
+    return (await promisifyRequest(request).catch((error: unknown) => Promise.reject(error ?? new Error('IndexedDB open failed')))) as IDBDatabase;
+  };
+  return (async () => {
+    const db = await open();
+    if (db.objectStoreNames.contains(storeName)) return db;
+    const version = db.version + 1;
+    db.close();
+    return open(version);
+  })();
+}
+
 /** Opens (lazily) the IndexedDB store. Never throws; every operation rejects instead, and never hangs. */
 export function createIndexedDbStorage(opts: IndexedDbStorageOptions): IndexedDbStorage {
-  const st = createState(opts);
+  // ---- configuration, resolved once ----
+  const owner = opts.owner;
+  const dbName = opts.dbName ?? 'outbox';
+  const storeName = opts.storeName ?? 'segments';
+  const now = opts.now ?? Date.now;
+  const graceMs = opts.graceMs ?? SENT_GRACE_MS;
+  const staleMs = opts.staleMs ?? HEARTBEAT_STALE_MS;
+  const heartbeatMs = opts.heartbeatMs ?? HEARTBEAT_MS;
+  const removeDelayMs = opts.removeDelayMs ?? REMOVE_DELAY_MS;
+  const timeoutMs = opts.timeoutMs ?? OP_TIMEOUT_MS;
+  const parkMs = opts.parkMs ?? PARK_MS;
+  const durability = opts.durability ?? 'relaxed';
+  const liveOwners = opts.liveOwners;
+  const whenReady = () => (typeof opts.ready === 'function' ? opts.ready() : (opts.ready ?? Promise.resolve()));
   if (typeof opts.ready === 'object') opts.ready.catch(() => undefined); // its failure is reported by the writes waiting on it
-  const durableNow = () => st.streak === 0 && st.failedKeys.size === 0;
+  const fault = (message: string) => {
+    try {
+      opts.onFault?.(new Error(message));
+    } catch {
+      /* a host callback must not break the store */
+    }
+  };
+  /** Without Web Locks, liveness is a heartbeat record written with every write and every `heartbeatMs`. */
+  let heartbeats = !liveOwners;
+
+  // ---- the mirror of this owner's segments ----
+  /** This owner's segments: key → events by id. */
+  const mine = new Map<string, Map<string, StoredRecord>>();
+  /** Event id → key of the segment holding it. */
+  const keyOf = new Map<string, string>();
+  const dirty = new Set<string>();
+  /** Keys of appended segments whose first write has not committed yet. */
+  const uncommitted = new Set<string>();
+  /** Keys whose last write failed: retried with the first write after the streak ends. */
+  const failedKeys = new Set<string>();
+  let streak = 0;
+  let faults = 0;
+  let serial = 0;
+  let transactions = 0;
+  let heartbeatTimer: ReturnType<typeof setTimeout> | null = null;
+  let nextRecoveryAt: number | undefined;
+  let aliveSeen: string[] = [];
+  /** The park mark to delete with the next write. */
+  let parkOp: 'delete' | null = null;
+
+  // ---- the connection ----
+  let dbp: Promise<IDBDatabase> | null = null;
+  /** The open connection, once known (park() needs it synchronously). */
+  let connection: IDBDatabase | null = null;
+  let blockedReported = false;
+
+  // ---- coalesced writes: every dirty segment of this owner is written (or deleted) in one transaction ----
+  let pendingWrite: PendingWrite | null = null;
+  let writing = false;
+  let microtask = false;
+  let writeTimer: ReturnType<typeof setTimeout> | null = null;
+
+  const durableNow = () => streak === 0 && failedKeys.size === 0;
+
+  function countHeld(): number {
+    let n = 0;
+    for (const m of mine.values()) n += m.size;
+    return n;
+  }
+
+  function mirrorAdd(key: string, events: StoredRecord[]): void {
+    const m = new Map<string, StoredRecord>();
+    for (const e of events) {
+      const old = keyOf.get(e.id);
+      if (old !== undefined && old !== key) {
+        mine.get(old)?.delete(e.id);
+        dirty.add(old);
+      }
+      m.set(e.id, e);
+      keyOf.set(e.id, key);
+    }
+    mine.set(key, m);
+  }
+
+  function newKey(): string {
+    return `s:${now().toString(36).padStart(9, '0')}-${owner}-${(serial++).toString(36)}`;
+  }
+
+  function forgetConnection(): void {
+    dbp = null;
+    connection = null;
+  }
+
+  function connect(): Promise<IDBDatabase> {
+    if (dbp) return dbp;
+    const opening = openDatabase(dbName, storeName, () => {
+      if (blockedReported) return;
+      blockedReported = true;
+      fault(`IndexedDB "${dbName}" open is blocked by another tab's connection; records stay in memory until it closes`);
+    }).then((db) => {
+      if (dbp !== opening) {
+        db.close(); // given up on (timeout) meanwhile
+        return db;
+      }
+      connection = db;
+      // Another connection wants to upgrade or delete the database: let it, then rewrite what is ours (a delete
+      // would otherwise take this tab's records with it).
+      db.onversionchange = (event) => {
+        db.close();
+        if (connection === db) forgetConnection();
+        const held = countHeld();
+        fault(
+          `IndexedDB "${dbName}" was ${event.newVersion === null ? 'deleted' : `upgraded to version ${event.newVersion}`} by another tab; ` +
+            `this tab closed its connection and rewrites its ${held} stored record(s)`,
+        );
+        for (const key of mine.keys()) dirty.add(key);
+        if (mine.size > 0) request(false).catch(() => undefined);
+      };
+      db.onclose = () => {
+        if (connection === db) forgetConnection(); // closed by the browser (storage cleared, Safari's quirks)
+      };
+      return db;
+    });
+    dbp = opening;
+    opening.catch(() => {
+      if (dbp === opening) forgetConnection();
+    });
+    return opening;
+  }
+
+  /**
+   * The store function: `fn` gets the object store inside one transaction and must settle when the transaction
+   * completes. Rejects on any error or after `timeoutMs`.
+   */
+  const run: UseStore = async (mode, fn) => {
+    for (let attempt = 0; ; attempt++) {
+      const opening = connect();
+      try {
+        const op = opening.then((db) => {
+          const tx = mode === 'readwrite' ? db.transaction(storeName, mode, { durability }) : db.transaction(storeName, mode);
+          if (mode === 'readwrite') transactions++;
+          return fn(tx.objectStore(storeName));
+        });
+        return await withTimeout(op, timeoutMs);
+      } catch (error) {
+        if (dbp === opening) forgetConnection(); // a hung or broken connection: the next operation opens a new one
+        // A connection closed under us (close(), versionchange): open a new one, once.
+        if (attempt === 0 && (error as Error)?.name === 'InvalidStateError') continue;
+        throw error;
+      }
+    }
+  };
+
+  /** Asks for a write of every dirty segment; `urgent` in a microtask, else after `removeDelayMs`. */
+  function request(urgent: boolean): Promise<void> {
+    if (!pendingWrite) {
+      let resolve!: () => void;
+      let reject!: (e: unknown) => void;
+      const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+      pendingWrite = { promise, resolve, reject, urgent: false };
+    }
+    pendingWrite.urgent ||= urgent;
+    const p = pendingWrite.promise;
+    arm();
+    return p;
+  }
+
+  function arm(): void {
+    if (!pendingWrite || writing) return;
+    if (pendingWrite.urgent) {
+      if (writeTimer !== null) clearTimeout(writeTimer), (writeTimer = null);
+      if (!microtask) {
+        microtask = true;
+        queueMicrotask(write);
+      }
+    } else if (writeTimer === null && !microtask) {
+      writeTimer = setTimeout(write, removeDelayMs);
+    }
+  }
+
+  function write(): void {
+    microtask = false;
+    if (writeTimer !== null) clearTimeout(writeTimer), (writeTimer = null);
+    if (writing || !pendingWrite) return;
+    const job = pendingWrite;
+    pendingWrite = null;
+    writing = true;
+    // After a failure only new work is tried (a quota failure of an old segment must not sink new ones with it);
+    // once a write succeeds, the failed segments go with the next one.
+    if (streak === 0) for (const key of failedKeys) dirty.add(key);
+    const keys = [...dirty];
+    dirty.clear();
+    const unpark = parkOp;
+    parkOp = null;
+    if (heartbeats && heartbeatTimer === null) heartbeatTimer = setTimeout(beat, heartbeatMs);
+    whenReady()
+      .then(() =>
+        run('readwrite', (store) => {
+          try {
+            for (const key of keys) {
+              const seg = mine.get(key);
+              if (!seg || seg.size === 0) {
+                mine.delete(key);
+                store.delete(key);
+              } else {
+                store.put({ owner, events: [...seg.values()] } satisfies Segment, key);
+              }
+            }
+            if (unpark) store.delete(`p:${owner}`);
+            if (heartbeats) store.put({ owner, at: now() }, `h:${owner}`);
+          } catch (error) {
+            store.transaction.abort(); // all or nothing (a put may throw: DataCloneError, QuotaExceededError)
+            throw error;
+          }
+          const finished = committed(store.transaction);
+          // Commit now rather than when the renderer next idles: at pagehide the page may not get that chance.
+          store.transaction.commit?.();
+          return finished;
+        }),
+      )
+      .then(
+        () => {
+          for (const key of keys) uncommitted.delete(key), failedKeys.delete(key);
+          for (const key of failedKeys) if (!mine.has(key)) failedKeys.delete(key);
+          streak = 0;
+          job.resolve();
+        },
+        (error) => {
+          faults++;
+          streak++;
+          for (const key of keys) if (mine.has(key)) failedKeys.add(key);
+          if (unpark) parkOp ??= unpark;
+          // The first failure of a streak is the client's to report; the rest are only counted.
+          if (streak === 1) job.reject(error);
+          else job.resolve();
+        },
+      )
+      .finally(() => {
+        writing = false;
+        arm();
+      });
+  }
+
+  function beat(): void {
+    heartbeatTimer = null;
+    // Only an owner with segments needs to look alive; a failed heartbeat shows through the next append.
+    if (heartbeats && mine.size > 0) request(true).catch(() => undefined);
+  }
+
+  /** What one adoption pass found besides the events it took. */
+  interface Pass {
+    aliveWithSegments: Set<string>;
+    unreadableCount: number;
+    firstUnreadable: string;
+  }
+
+  async function recover(max = Infinity): Promise<StoredEvent[]> {
+    if (max <= 0) return [];
+    // 1. Which segments belong to others (read before asking about liveness: an owner that appended a segment
+    //    held its lock before writing it, so a lock query made after this read sees every live owner of it).
+    const seen = await run('readonly', (store) => promisifyRequest(store.getAllKeys(SEGMENTS())));
+    const candidates = new Set(seen.map(String).filter((k) => !mine.has(k)));
+    if (candidates.size === 0) return [];
+    // 2. Who is alive.
+    const live = liveOwners ? await liveOwners() : null;
+    const at = now();
+    nextRecoveryAt = undefined;
+    const pass: Pass = { aliveWithSegments: new Set(), unreadableCount: 0, firstUnreadable: '' };
+    // 3. Adopt in one transaction, re-reading each segment (another client may have adopted it meanwhile).
+    const adopted = await run('readwrite', (store) =>
+      new Promise<StoredEvent[]>((resolve, reject) => {
+        const out: StoredEvent[] = [];
+        const keysReq = store.getAllKeys(SEGMENTS());
+        const valsReq = store.getAll(SEGMENTS());
+        const parksReq = store.getAll(PARKS());
+        const beatsReq = live === null ? store.getAll(BEATS()) : null;
+        (beatsReq ?? parksReq).onsuccess = () => {
+          try {
+            const beatsBy = new Map<string, number>();
+            for (const b of (beatsReq?.result ?? []) as { owner: string; at: number }[]) beatsBy.set(b.owner, b.at);
+            const parkedUntil = new Map<string, number>();
+            for (const p of [...(parksReq.result as { owner?: unknown; at?: unknown }[]), ...(opts.parkNotes?.() ?? [])]) {
+              if (typeof p?.owner === 'string' && typeof p.at === 'number' && at - p.at < parkMs) parkedUntil.set(p.owner, p.at + parkMs);
+            }
+            const alive = (o: string) => o === owner || (live ? live.has(o) : at - (beatsBy.get(o) ?? -Infinity) <= staleMs);
+            let budget = max;
+            keysReq.result.forEach((k, i) => {
+              const key = String(k);
+              if (candidates.has(key)) budget = adoptSegment(store, pass, out, key, valsReq.result[i] as Segment | undefined, alive, parkedUntil, at, budget);
+            });
+            if (heartbeats) store.put({ owner, at }, `h:${owner}`);
+            store.transaction.commit?.();
+          } catch (error) {
+            store.transaction.abort();
+            reject(error);
+          }
+        };
+        committed(store.transaction).then(() => {
+          aliveSeen = [...pass.aliveWithSegments];
+          resolve(out.sort((a, b) => a.ts - b.ts));
+        }, reject);
+      }),
+    );
+    if (pass.unreadableCount > 0) fault(`IndexedDB: ${pass.unreadableCount} stored record(s) could not be read and were removed (${pass.firstUnreadable})`);
+    return adopted;
+  }
+
+  /**
+   * One other owner's segment, in the adoption transaction: removed if unreadable, left if its owner is alive or
+   * parked, else up to `budget` of its sendable events moved into a segment of this owner (and into `out`).
+   * Returns the budget left.
+   */
+  function adoptSegment(
+    store: IDBObjectStore,
+    pass: Pass,
+    out: StoredEvent[],
+    key: string,
+    seg: Segment | undefined,
+    alive: (owner: string) => boolean,
+    parkedUntil: Map<string, number>,
+    at: number,
+    budget: number,
+  ): number {
+    if (!seg || typeof seg !== 'object' || typeof seg.owner !== 'string' || !Array.isArray(seg.events)) {
+      pass.unreadableCount++;
+      pass.firstUnreadable ||= `segment ${key} is not {owner, events[]}`;
+      store.delete(key);
+      return budget;
+    }
+    if (alive(seg.owner)) {
+      if (seg.owner !== owner) pass.aliveWithSegments.add(seg.owner);
+      return budget;
+    }
+    const until = parkedUntil.get(seg.owner);
+    if (until !== undefined) {
+      nextRecoveryAt = Math.min(nextRecoveryAt ?? Infinity, until); // in the back/forward cache: it may come back
+      return budget;
+    }
+    const take: StoredRecord[] = [];
+    const leave: StoredRecord[] = [];
+    for (const e of seg.events) {
+      if (!readable(e)) {
+        pass.unreadableCount++;
+        pass.firstUnreadable ||= `a record in ${key} lacks a string id/type/line or a numeric ts`;
+        continue;
+      }
+      const withheld = e.sentAt !== undefined && at - e.sentAt < graceMs;
+      if (withheld) nextRecoveryAt = Math.min(nextRecoveryAt ?? Infinity, e.sentAt! + graceMs);
+      if (!withheld && budget > 0) {
+        budget--;
+        take.push(plain(e));
+      } else leave.push(e);
+    }
+    if (take.length === 0 && leave.length === seg.events.length) return budget;
+    const adoptedKey = leave.length === 0 ? key : newKey();
+    if (leave.length > 0) store.put({ owner: seg.owner, events: leave } satisfies Segment, key);
+    else if (take.length === 0) store.delete(key);
+    if (take.length > 0) {
+      store.put({ owner, events: take } satisfies Segment, adoptedKey);
+      mirrorAdd(adoptedKey, take);
+      out.push(...take);
+    }
+    return budget;
+  }
 
   return {
     get durable() {
       return durableNow();
     },
     get transactions() {
-      return st.txCount;
+      return transactions;
     },
     get faults() {
-      return st.faultCount;
+      return faults;
     },
     durableNow,
     volatileCount() {
       let n = 0;
-      for (const key of new Set([...st.uncommitted, ...st.failedKeys])) n += st.mine.get(key)?.size ?? 0;
+      for (const key of new Set([...uncommitted, ...failedKeys])) n += mine.get(key)?.size ?? 0;
       return n;
     },
     append(events) {
       if (events.length === 0) return Promise.resolve();
-      const key = newKey(st);
-      mirrorAdd(st, key, events.map(plain));
-      st.dirty.add(key);
-      st.uncommitted.add(key);
-      return request(st, true);
+      const key = newKey();
+      mirrorAdd(key, events.map(plain));
+      dirty.add(key);
+      uncommitted.add(key);
+      return request(true);
     },
     remove(ids) {
       let touched = false;
       for (const id of ids) {
-        const key = st.keyOf.get(id);
+        const key = keyOf.get(id);
         if (key === undefined) continue;
-        st.keyOf.delete(id);
-        st.mine.get(key)?.delete(id);
-        st.dirty.add(key);
+        keyOf.delete(id);
+        mine.get(key)?.delete(id);
+        dirty.add(key);
         touched = true;
       }
       // A crash before this is written only means a duplicate send later (deduplicated by id), never a loss.
-      return touched ? request(st, false) : Promise.resolve();
+      return touched ? request(false) : Promise.resolve();
     },
     markSent(ids, at) {
       let touched = false;
       for (const id of ids) {
-        const key = st.keyOf.get(id);
-        const rec = key === undefined ? undefined : st.mine.get(key)?.get(id);
+        const key = keyOf.get(id);
+        const rec = key === undefined ? undefined : mine.get(key)?.get(id);
         if (!rec || key === undefined) continue;
         rec.sentAt = at;
-        st.dirty.add(key);
+        dirty.add(key);
         touched = true;
       }
-      return touched ? request(st, true) : Promise.resolve();
+      return touched ? request(true) : Promise.resolve();
     },
-    recover: (max) => recover(st, max),
-    nextRecoveryAt: () => st.nextAt,
-    liveOwnersSeen: () => st.aliveSeen,
+    recover,
+    nextRecoveryAt: () => nextRecoveryAt,
+    liveOwnersSeen: () => aliveSeen,
     flushWrites() {
-      return st.dirty.size > 0 || st.pendingJob ? request(st, true) : Promise.resolve();
+      return dirty.size > 0 || pendingWrite ? request(true) : Promise.resolve();
     },
-    park: () => park(st),
-    unpark() {
-      st.parkOp = 'delete';
-      request(st, true).catch(() => undefined);
-    },
-    isCommitted(id) {
-      const key = st.keyOf.get(id);
-      return key !== undefined && !st.uncommitted.has(key) && !st.failedKeys.has(key);
-    },
-    size: () => countHeld(st),
-    close: () => close(st, opts),
-  };
-}
-
-/** This store's state at creation: options resolved, nothing held, not connected. */
-function createState(opts: IndexedDbStorageOptions): IdbState {
-  return {
-    ownerId: opts.owner,
-    dbId: opts.dbName ?? 'outbox',
-    storeId: opts.storeName ?? 'segments',
-    nowFn: opts.now ?? Date.now,
-    graceFor: opts.graceMs ?? SENT_GRACE_MS,
-    staleAfter: opts.staleMs ?? HEARTBEAT_STALE_MS,
-    beatEvery: opts.heartbeatMs ?? HEARTBEAT_MS,
-    removeAfter: opts.removeDelayMs ?? REMOVE_DELAY_MS,
-    opTimeout: opts.timeoutMs ?? OP_TIMEOUT_MS,
-    parkFor: opts.parkMs ?? PARK_MS,
-    txDurability: opts.durability ?? 'relaxed',
-    liveCheck: opts.liveOwners,
-    parkNotes: opts.parkNotes,
-    whenReady: () => (typeof opts.ready === 'function' ? opts.ready() : (opts.ready ?? Promise.resolve())),
-    fault: (message) => {
+    park() {
+      // A transaction started synchronously, on the connection already open.
+      parkOp = null;
+      const db = connection;
+      if (!db) return; // never opened: nothing of ours is stored to protect
       try {
-        opts.onFault?.(new Error(message));
-      } catch {
-        /* a host callback must not break the store */
+        const tx = db.transaction(storeName, 'readwrite', { durability });
+        transactions++;
+        tx.objectStore(storeName).put({ owner, at: now() }, `p:${owner}`);
+        committed(tx).catch((error) => fault(`IndexedDB: marking this tab parked for the back/forward cache failed: ${String(error)}`));
+        tx.commit?.();
+      } catch (error) {
+        fault(`IndexedDB: marking this tab parked for the back/forward cache failed: ${String(error)}`);
       }
     },
-    heartbeats: !opts.liveOwners,
-    mine: new Map(),
-    keyOf: new Map(),
-    dirty: new Set(),
-    uncommitted: new Set(),
-    failedKeys: new Set(),
-    streak: 0,
-    faultCount: 0,
-    serial: 0,
-    txCount: 0,
-    heartbeatTimer: null,
-    aliveSeen: [],
-    parkOp: null,
-    dbp: null,
-    connection: null,
-    blockedReported: false,
-    pendingJob: null,
-    writing: false,
-    microtask: false,
-    writeTimer: null,
+    unpark() {
+      parkOp = 'delete';
+      request(true).catch(() => undefined);
+    },
+    isCommitted(id) {
+      const key = keyOf.get(id);
+      return key !== undefined && !uncommitted.has(key) && !failedKeys.has(key);
+    },
+    size: countHeld,
+    // The last write (failed segments once more), the heartbeat removed, the connection closed.
+    async close() {
+      if (heartbeatTimer !== null) clearTimeout(heartbeatTimer);
+      heartbeatTimer = null;
+      const wasBeating = heartbeats;
+      heartbeats = false;
+      try {
+        streak = 0; // the last chance: failed segments are tried once more
+        if (dirty.size > 0 || pendingWrite || writing || failedKeys.size > 0) await request(true);
+        // A clean close removes the heartbeat, so another client may adopt what is left at once.
+        if (wasBeating) await run('readwrite', (store) => (store.delete(`h:${owner}`), committed(store.transaction)));
+      } finally {
+        const db = connection;
+        forgetConnection();
+        db?.close();
+        opts.onClosed?.();
+      }
+    },
   };
 }
-
-

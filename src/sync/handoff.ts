@@ -1,7 +1,7 @@
 import type { Queue } from 'workbox-background-sync';
 import { isRetryableStatus } from '../core/retry';
 import { parseMultiStatus } from '../wire/ingestion';
-import { writeAcks } from './acks';
+import { writeAcks } from '../storage/acks';
 import { readBatch } from './batch-body';
 
 /**

@@ -11,13 +11,11 @@ import { Queue } from 'workbox-background-sync';
 import { drainQueue } from './drain';
 import { singleFlight } from './single-flight';
 import { handOff } from './handoff';
-import { sweepAcks } from './acks';
+import { sweepAcks } from '../storage/acks';
 import { resolveSyncOptions, type OutboxSyncOptions, type SwDropInfo } from './config';
 import { DELIVERED_MESSAGE_TYPE, DROPPED_MESSAGE_TYPE, REPLAY_MESSAGE_TYPE } from '../wire/sw-messages';
 
 declare const self: ServiceWorkerGlobalScope;
-
-export { DELIVERED_MESSAGE_TYPE, DROPPED_MESSAGE_TYPE, REPLAY_MESSAGE_TYPE } from '../wire/sw-messages';
 
 export type { OutboxSyncOptions, SwDropInfo, SwDropReason } from './config';
 

@@ -7,10 +7,12 @@
  * events (Workbox's own expiry is silent).
  *
  * Call these after the Queue has opened its database (e.g. after `queue.size()`), so Workbox creates or upgrades
- * it first: opening it here without a version would create an empty database.
+ * it first: opening it here without a version would create a database without Workbox's index. The connection stays
+ * open (idb-keyval's createStore); Workbox 7.4 opens its database at the version it already has, so that blocks no
+ * upgrade (a Workbox that bumped the version would wait for this connection: revisit on a Workbox upgrade).
  */
 import { StorableRequest } from 'workbox-background-sync';
-import { done, req } from '../storage/idb-request';
+import { createStore, promisifyRequest, type UseStore } from 'idb-keyval';
 
 const WORKBOX_DB = 'workbox-background-sync';
 const WORKBOX_STORE = 'requests';
@@ -24,56 +26,45 @@ export interface WorkboxRow {
   requestData: ConstructorParameters<typeof StorableRequest>[0];
 }
 
-/** Runs `fn` on a fresh connection to Workbox's database, closed afterwards. */
-async function withDb<T>(fn: (db: IDBDatabase) => Promise<T>): Promise<T> {
-  const db = await req(indexedDB.open(WORKBOX_DB));
-  try {
-    return await fn(db);
-  } finally {
-    db.close();
-  }
-}
+let workbox: UseStore | undefined;
+/** idb-keyval's store function over Workbox's store: one transaction per call, the connection kept open. */
+const withStore: UseStore = (mode, fn) => (workbox ??= createStore(WORKBOX_DB, WORKBOX_STORE))(mode, fn);
 
 /** The oldest row of `queueName` (the front of the queue), left in place; undefined when the queue is empty. */
 export function firstRow(queueName: string): Promise<WorkboxRow | undefined> {
-  return withDb(async (db) => {
-    const index = db.transaction(WORKBOX_STORE, 'readonly').objectStore(WORKBOX_STORE).index('queueName');
-    const cursor = await req(index.openCursor(IDBKeyRange.only(queueName)));
+  return withStore('readonly', async (store) => {
+    const cursor = await promisifyRequest(store.index('queueName').openCursor(IDBKeyRange.only(queueName)));
     return (cursor?.value as WorkboxRow | undefined) ?? undefined;
   });
 }
 
 /** Deletes one row (a request that was answered for good). */
 export function deleteRow(id: number): Promise<void> {
-  return withDb(async (db) => {
-    const tx = db.transaction(WORKBOX_STORE, 'readwrite');
-    tx.objectStore(WORKBOX_STORE).delete(id);
-    await done(tx);
+  return withStore('readwrite', (store) => {
+    store.delete(id);
+    return promisifyRequest(store.transaction);
   });
 }
 
 /** Replaces a row's request in place (same id, so the same place in the queue, and the same timestamp). */
 export async function replaceRequest(row: WorkboxRow, request: Request): Promise<void> {
   const requestData = (await StorableRequest.fromRequest(request)).toObject();
-  await withDb(async (db) => {
-    const tx = db.transaction(WORKBOX_STORE, 'readwrite');
-    tx.objectStore(WORKBOX_STORE).put({ ...row, requestData });
-    await done(tx);
+  await withStore('readwrite', (store) => {
+    store.put({ ...row, requestData });
+    return promisifyRequest(store.transaction);
   });
 }
 
 /** Deletes the rows of `queueName` stored before `cutoff` (epoch ms) in one transaction and returns them. */
-export function deleteRowsBefore(queueName: string, cutoff: number): Promise<WorkboxRow[]> {
-  return withDb(async (db) => {
-    const index = db.transaction(WORKBOX_STORE, 'readonly').objectStore(WORKBOX_STORE).index('queueName');
-    const rows = (await req(index.getAll(IDBKeyRange.only(queueName)))) as WorkboxRow[];
-    const old = rows.filter((r) => r.timestamp < cutoff);
-    if (old.length === 0) return old;
-    const tx = db.transaction(WORKBOX_STORE, 'readwrite');
-    for (const row of old) tx.objectStore(WORKBOX_STORE).delete(row.id);
-    await done(tx);
-    return old;
+export async function deleteRowsBefore(queueName: string, cutoff: number): Promise<WorkboxRow[]> {
+  const rows = (await withStore('readonly', (store) => promisifyRequest(store.index('queueName').getAll(IDBKeyRange.only(queueName))))) as WorkboxRow[];
+  const old = rows.filter((r) => r.timestamp < cutoff);
+  if (old.length === 0) return old;
+  await withStore('readwrite', (store) => {
+    for (const row of old) store.delete(row.id);
+    return promisifyRequest(store.transaction);
   });
+  return old;
 }
 
 /** The stored request of a row, rebuilt as a Request (as Workbox's own replay would). */

@@ -223,7 +223,9 @@ export function observationAttributes(out: OtlpKeyValue[], type: ObservationType
   }
   if (a.prompt !== undefined) {
     try {
-      const p = a.prompt as { name?: unknown; version?: unknown } | null;
+      const p = a.prompt as { name?: unknown; version?: unknown; isFallback?: unknown } | null;
+      // A fallback prompt (the prompt client's default when the real one could not be fetched) is not linked, as in Langfuse.
+      if (p?.isFallback === true) return;
       const name = typeof p?.name === 'string' && p.name !== '' ? stringValue('prompt.name', p.name, enc) : undefined;
       const version = p?.version;
       if (name !== undefined && Number.isSafeInteger(version)) {

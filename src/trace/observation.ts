@@ -1,7 +1,8 @@
 import { attr, type OtlpKeyValue, type OtlpSpan } from '../wire/otlp';
 import { ioText, mergeMetadata, observationAttributes, stringValue, traceAttributes, type Encoder } from './attributes';
+import type { Propagation } from './propagate';
 import { unixNano } from './time';
-import type { ObservationAttributes, ObservationType, TraceAttributes } from './types';
+import type { Observation, ObservationAttributes, ObservationType, TraceAttributes } from './types';
 
 /** One trace as this client sees it: merged trace attributes, shared by its observations until the last one ends. */
 export interface TraceState {
@@ -14,6 +15,8 @@ export interface TraceState {
   /** A root (an observation without a parent) was started here / has ended: trace I/O rides on it. */
   hasRoot: boolean;
   rootEnded: boolean;
+  /** Kept by `sampleRate` (decided once per trace id): a trace is sent or dropped whole. */
+  sampled: boolean;
 }
 
 /** One open observation: what was given so far, merged; turned into a span only at end(). */
@@ -28,6 +31,14 @@ export interface ObservationState {
   attrs: ObservationAttributes;
   trace: TraceState;
   ended: boolean;
+  /** The host's handle (startActiveObservation() makes it the active one). */
+  h?: Observation;
+  /** Propagated trace attributes in force when it started. */
+  prop?: Propagation;
+  /** Langfuse's app root (`langfuse.internal.is_app_root`): no parent of ours, and its trace not claimed. */
+  appRoot: boolean;
+  /** The error status of a throwing startActiveObservation() callback (its message), as Langfuse sets it. */
+  failed?: string;
 }
 
 const OBSERVATION_KEYS = [
@@ -104,14 +115,24 @@ export function buildSpan(s: ObservationState, endMs: number, defaults: SpanDefa
     }
   }
   for (const kv of t.kv) attributes.push(kv);
+  const p = s.prop;
+  if (p !== undefined && p.kv.length > 0) {
+    // Explicit trace attributes (the `trace` option, updateTrace()) win over propagated ones, key by key.
+    if (t.kv.length === 0) for (const kv of p.kv) attributes.push(kv);
+    else {
+      const own = new Set(t.kv.map((kv) => kv.key));
+      for (const kv of p.kv) if (!own.has(kv.key)) attributes.push(kv);
+    }
+  }
+  if (s.appRoot) attributes.push({ key: 'langfuse.internal.is_app_root', value: { boolValue: true } });
   const add = (key: string, value: unknown) => {
     const kv = attr(key, value);
     if (kv !== undefined) attributes.push(kv);
   };
   // An empty environment, release or version means "not set" (Langfuse would store an empty string).
-  add('langfuse.environment', stringValue('environment', a.environment || defaults.environment || undefined, enc));
+  add('langfuse.environment', stringValue('environment', a.environment || p?.a.environment || defaults.environment || undefined, enc));
   add('langfuse.release', stringValue('trace.release', t.attrs.release || defaults.release || undefined, enc));
-  add('langfuse.version', stringValue('version', a.version || t.attrs.version || defaults.version || undefined, enc));
+  add('langfuse.version', stringValue('version', a.version || p?.a.version || t.attrs.version || defaults.version || undefined, enc));
   const root = s.parentSpanId === undefined;
   for (const io of ['input', 'output'] as const) {
     const key = 'langfuse.observation.' + io;
@@ -139,6 +160,6 @@ export function buildSpan(s: ObservationState, endMs: number, defaults: SpanDefa
   if (a.level === 'ERROR') {
     const message = stringValue('statusMessage', a.statusMessage, enc);
     span.status = message === undefined ? { code: 2 } : { code: 2, message };
-  }
+  } else if (s.failed !== undefined) span.status = { code: 2, message: stringValue('statusMessage', s.failed, enc) ?? '' };
   return span;
 }

@@ -12,7 +12,7 @@ const TYPES: readonly ObservationType[] = [
 export function readStartOptions(options: StartOptions | undefined, early: string[]): [StartOptions, ObservationType] {
   const opts: StartOptions = {};
   if (options !== undefined && options !== null) {
-    for (const key of ['asType', 'trace', 'startTime', 'traceId', 'parentSpanId'] as const) {
+    for (const key of ['asType', 'trace', 'startTime', 'traceId', 'parentSpanId', 'parentSpanContext'] as const) {
       try {
         (opts as Record<string, unknown>)[key] = (options as Record<string, unknown>)[key];
       } catch {

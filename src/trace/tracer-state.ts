@@ -2,6 +2,7 @@ import type { OtlpSpan } from '../wire/otlp';
 import type { Encoder } from './attributes';
 import { fitSpan } from './budget';
 import { buildSpan, mergeTrace, type ObservationState, type SpanDefaults, type TraceState } from './observation';
+import type { ContextStore } from './context';
 import { toEpochMs } from './time';
 import type { TracingDeps } from './types';
 
@@ -20,6 +21,12 @@ export interface TracerState {
   traceById: Map<string, TraceState>;
   /** Open observations in start order (a Set keeps insertion order: the first is the oldest). */
   openSet: Set<ObservationState>;
+  /** The runtime's active context. */
+  store: ContextStore;
+  /** `sampleRate` as TraceIdRatioBasedSampler's bound: a trace is kept when its id's accumulation is below it. */
+  sampleBound: number;
+  /** Spans of sampled-out traces, not sent. */
+  sampledOutCount: number;
 }
 
 export function now(t: TracerState): number {
@@ -63,6 +70,14 @@ export function finish(t: TracerState, s: ObservationState, endMs: number): void
   if (!t.openSet.delete(s)) return;
   s.ended = true;
   const trace = s.trace;
+  if (!trace.sampled) {
+    // Sampled out: nothing is built or queued (counted in stats().sampledOut, not a loss).
+    if (s.parentSpanId === undefined) trace.rootEnded = true;
+    trace.open--;
+    if (trace.open <= 0 && t.traceById.get(trace.id) === trace) t.traceById.delete(trace.id);
+    t.sampledOutCount++;
+    return;
+  }
   const enc: Encoder = { maxBytes: t.attrLimit, mask: t.tracingDeps.mask, warn: warnOf(t, s.id, s.type) };
   let span: OtlpSpan;
   try {

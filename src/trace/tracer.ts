@@ -1,9 +1,13 @@
 import { stringValue, type Encoder } from './attributes';
-import { createIds } from './ids';
-import { readStartOptions, rootIds } from './start-options';
+import { contextStore, type ActiveContext } from './context';
+import { HEX } from '../core/hex';
+import { createIds, normalizeHexId } from './ids';
 import { mergeObservation, type ObservationState, type TraceState } from './observation';
+import { propagation } from './propagate';
+import { keepTrace, sampleBound } from './sample';
+import { readStartOptions, rootIds } from './start-options';
 import { finish, forceEnd, log, now, timeOf, traceUpdate, warnOf, type TracerState } from './tracer-state';
-import type { Observation, ObservationAttributes, StartOptions, Tracing, TracingDeps } from './types';
+import type { Observation, ObservationAttributes, ObservationType, StartOptions, Tracing, TracingDeps } from './types';
 
 /** Default of `maxAttributeBytes`: a quarter of the default `maxEventBytes`, so input, output and metadata fit. */
 export const DEFAULT_MAX_ATTRIBUTE_BYTES = 64 * 1024;
@@ -35,11 +39,48 @@ export function createTracing(deps: TracingDeps): Tracing {
     spanDefaults: { environment: deps.environment, release: deps.release, version: deps.version },
     traceById: new Map(),
     openSet: new Set(),
+    store: deps.context ?? contextStore(),
+    sampleBound: sampleBound(deps.sampleRate),
+    sampledOutCount: 0,
   };
+  const logWarn = (detail: string) => log(t, `outbox: ${detail}`);
   return {
-    startObservation(name, attributes, options) {
-      return start(t, name, attributes, options);
+    startObservation: ((name: string, attributes?: ObservationAttributes, options?: StartOptions) => start(t, name, attributes, options)) as Tracing['startObservation'],
+    startActiveObservation: ((name: string, fn: (o: Observation) => unknown, options?: StartOptions & { endOnExit?: boolean }) =>
+      startActive(t, name, fn, options)) as Tracing['startActiveObservation'],
+    observe: ((fn: (...args: unknown[]) => unknown, options?: Record<string, unknown>) => observe(t, fn, options)) as Tracing['observe'],
+    updateActiveObservation(attributes, options) {
+      try {
+        const active = t.store.get()?.o;
+        if (active === undefined) return logWarn('updateActiveObservation: no active observation, ignored');
+        const s = active.s;
+        const asType = options?.asType;
+        if (asType !== undefined) {
+          const [, type] = readStartOptions({ asType }, []);
+          if (type === asType && !s.ended) s.type = type;
+        }
+        active.h.update(attributes as ObservationAttributes);
+      } catch {
+        /* never thrown to the host */
+      }
     },
+    propagateAttributes<R>(attributes: unknown, fn: () => R): R {
+      let context: ActiveContext | undefined;
+      try {
+        const outer = t.store.get();
+        const p = propagation(outer?.p, attributes, logWarn);
+        // Langfuse also sets them on the span active now.
+        if (outer?.o !== undefined && !outer.o.s.ended) outer.o.s.prop = p;
+        context = { ...outer, p };
+      } catch (error) {
+        logWarn(`propagateAttributes failed: ${String(error)}`);
+      }
+      return context === undefined ? fn() : t.store.run(context, fn);
+    },
+    getActiveTraceId: () => t.store.get()?.o?.s.traceId,
+    getActiveSpanId: () => t.store.get()?.o?.s.id,
+    createTraceId: (seed) => createTraceId(t, seed),
+    sampledOut: () => t.sampledOutCount,
     endOpen(statusMessage: string): number {
       let count = 0;
       try {
@@ -60,29 +101,55 @@ export function createTracing(deps: TracingDeps): Tracing {
 
 function start(t: TracerState, name: string, attributes?: ObservationAttributes, options?: StartOptions, parent?: ObservationState): Observation {
   try {
-    return begin(t, name, attributes, options, parent);
+    const s = begin(t, name, attributes, options, parent);
+    return s.h!;
   } catch (error) {
     log(t, `outbox: startObservation failed: ${String(error)}`);
     return detached(t);
   }
 }
 
-function begin(t: TracerState, name: unknown, attributes: unknown, options: StartOptions | undefined, parent?: ObservationState): Observation {
+/**
+ * The parent of a new observation: the handle it was started from; else `parentSpanContext`; else `traceId` +
+ * `parentSpanId`; else the active observation (ours: a local parent; another client's: a remote one); else none.
+ */
+function begin(t: TracerState, name: unknown, attributes: unknown, options: StartOptions | undefined, parent?: ObservationState): ObservationState {
   const early: string[] = [];
   const [opts, type] = readStartOptions(options, early);
-  let traceId: string;
+  const active = t.store.get();
+  let traceId: string | undefined;
   let parentSpanId: string | undefined;
   let trace: TraceState | undefined;
-  if (parent) {
-    traceId = parent.traceId;
-    parentSpanId = parent.id;
-    trace = parent.trace;
-    if (opts.traceId !== undefined || opts.parentSpanId !== undefined) early.push('options.traceId/parentSpanId: ignored on a child observation');
-  } else {
-    [traceId, parentSpanId] = rootIds(opts, early, t.idSource.traceId);
-    trace = t.traceById.get(traceId);
+  if (opts.parentSpanContext !== undefined && parent === undefined) {
+    let remote: { traceId?: unknown; spanId?: unknown } | undefined;
+    try {
+      remote = opts.parentSpanContext as typeof remote;
+      traceId = normalizeHexId(remote?.traceId, 32);
+      parentSpanId = normalizeHexId(remote?.spanId, 16);
+    } catch {
+      traceId = undefined;
+    }
+    if (traceId === undefined || parentSpanId === undefined) {
+      early.push('options.parentSpanContext: needs { traceId: 32 hex digits, spanId: 16 hex digits }, ignored');
+      traceId = parentSpanId = undefined;
+    }
   }
-  if (trace === undefined) trace = { id: traceId, open: 0, attrs: {}, hasRoot: false, rootEnded: false };
+  if (traceId === undefined) {
+    if (parent === undefined && opts.traceId === undefined && opts.parentSpanId === undefined && active?.o !== undefined) {
+      if (active.o.owner === t) parent = active.o.s;
+      else [traceId, parentSpanId] = [active.o.s.traceId, active.o.s.id];
+    }
+    if (parent) {
+      traceId = parent.traceId;
+      parentSpanId = parent.id;
+      trace = parent.trace;
+      if (opts.traceId !== undefined || opts.parentSpanId !== undefined || opts.parentSpanContext !== undefined) {
+        early.push('options.traceId/parentSpanId/parentSpanContext: ignored on a child observation');
+      }
+    } else if (traceId === undefined) [traceId, parentSpanId] = rootIds(opts, early, t.idSource.traceId);
+  }
+  trace ??= t.traceById.get(traceId);
+  if (trace === undefined) trace = { id: traceId, open: 0, attrs: {}, hasRoot: false, rootEnded: false, sampled: keepTrace(traceId, t.sampleBound) };
   if (!t.traceById.has(traceId)) t.traceById.set(traceId, trace);
   trace.open++;
   if (parentSpanId === undefined) trace.hasRoot = true;
@@ -100,6 +167,9 @@ function begin(t: TracerState, name: unknown, attributes: unknown, options: Star
     attrs: {},
     trace,
     ended: false,
+    prop: active !== undefined ? active.p : parent?.prop,
+    // Langfuse's app root: no parent of ours (a remote one counts only when the trace is not claimed here).
+    appRoot: parent === undefined && (parentSpanId === undefined || active?.c !== traceId),
   };
   const enc: Encoder = { maxBytes: t.attrLimit, warn };
   s.name = (typeof name === 'string' || typeof name === 'number' ? stringValue('name', name, enc) : undefined) ?? '';
@@ -116,8 +186,9 @@ function begin(t: TracerState, name: unknown, attributes: unknown, options: Star
     warnOf(t, oldest.id, oldest.type)(`observation: more than ${t.openLimit} open, ended early`);
     forceEnd(t, oldest, `outbox: ended early, more than ${t.openLimit} observations were open`, now(t));
   }
+  s.h = handle(t, s);
   if (type === 'event') finish(t, s, s.start);
-  return handle(t, s);
+  return s;
 }
 
 /** The host's handle on open observation `s`. */
@@ -131,13 +202,13 @@ function handle(t: TracerState, s: ObservationState): Observation {
       /* never thrown to the host */
     }
   };
-  return {
+  const self: Observation = {
     id: s.id,
     traceId: s.traceId,
     type: s.type,
-    update: (attributes) => whileOpen('update()', (warn) => mergeObservation(s.attrs, attributes, warn)),
-    updateTrace: (attributes) => whileOpen('updateTrace()', (warn) => traceUpdate(s, attributes, warn)),
-    startObservation: (name, attributes, options) => start(t, name, attributes, options, s),
+    update: (attributes) => (whileOpen('update()', (warn) => mergeObservation(s.attrs, attributes, warn)), self),
+    updateTrace: (attributes) => (whileOpen('updateTrace()', (warn) => traceUpdate(s, attributes, warn)), self),
+    startObservation: ((name: string, attributes?: ObservationAttributes, options?: StartOptions) => start(t, name, attributes, options, s)) as Observation['startObservation'],
     end: (endTime) =>
       whileOpen('end()', (warn) => {
         let endMs = timeOf(t, 'endTime', endTime, warn);
@@ -148,6 +219,7 @@ function handle(t: TracerState, s: ObservationState): Observation {
         finish(t, s, endMs);
       }),
   };
+  return self;
 }
 
 /** An observation that records nothing: the last resort when starting one failed unexpectedly. */
@@ -156,10 +228,147 @@ function detached(t: TracerState): Observation {
     id: t.idSource.spanId(),
     traceId: t.idSource.traceId(),
     type: 'span',
-    update() {},
-    updateTrace() {},
-    startObservation: () => self,
+    update: () => self,
+    updateTrace: () => self,
+    startObservation: (() => self) as Observation['startObservation'],
     end() {},
   };
   return self;
+}
+
+/** The error status Langfuse sets when an active callback throws: the error's message, else 'Unknown error'. */
+function failed(s: ObservationState | undefined, error: unknown): void {
+  if (s === undefined || s.ended) return;
+  try {
+    s.failed = error instanceof Error ? error.message : 'Unknown error';
+  } catch {
+    s.failed = 'Unknown error';
+  }
+}
+
+/** Starts an observation for `fn` and makes it the active one while `fn` runs (see TracingCalls). */
+function startActive(t: TracerState, name: string, fn: (o: Observation) => unknown, options: (StartOptions & { endOnExit?: boolean }) | undefined): unknown {
+  let s: ObservationState | undefined;
+  let context: ActiveContext | undefined;
+  let endOnExit = true;
+  try {
+    endOnExit = options?.endOnExit !== false;
+    s = begin(t, name, undefined, options);
+    context = { ...t.store.get(), o: { s, h: s.h!, owner: t }, c: s.traceId };
+  } catch (error) {
+    log(t, `outbox: startActiveObservation failed: ${String(error)}`);
+  }
+  const h = s?.h ?? detached(t);
+  const end = () => endOnExit && h.end();
+  const run = () => {
+    let result: unknown;
+    try {
+      result = fn(h);
+    } catch (error) {
+      failed(s, error);
+      end();
+      throw error;
+    }
+    if (result instanceof Promise) {
+      return result.then(
+        (value) => (end(), value),
+        (error) => {
+          failed(s, error);
+          end();
+          throw error;
+        },
+      );
+    }
+    end();
+    return result;
+  };
+  return context === undefined ? run() : t.store.run(context, run);
+}
+
+/** observe(): each call of the wrapper is one observation, as `@langfuse/tracing`'s observe() makes it. */
+function observe(t: TracerState, fn: (...args: unknown[]) => unknown, options: Record<string, unknown> | undefined): (...args: unknown[]) => unknown {
+  let name = 'anonymous-function';
+  let asType: unknown;
+  let captureInput = true;
+  let captureOutput = true;
+  let endOnExit = true;
+  let parentSpanContext: unknown;
+  try {
+    const o = options ?? {};
+    name = typeof o.name === 'string' && o.name !== '' ? o.name : (typeof fn === 'function' && fn.name) || name;
+    asType = o.asType;
+    captureInput = o.captureInput !== false;
+    captureOutput = o.captureOutput !== false;
+    endOnExit = o.endOnExit !== false;
+    parentSpanContext = o.parentSpanContext;
+  } catch {
+    log(t, 'outbox: observe() options unreadable, defaults used');
+  }
+  if (typeof fn !== 'function') {
+    log(t, 'outbox: observe() needs a function');
+    return fn;
+  }
+  return function (this: unknown, ...args: unknown[]): unknown {
+    let s: ObservationState | undefined;
+    let context: ActiveContext | undefined;
+    try {
+      const input = captureInput && args.length > 0 ? (args.length === 1 ? args[0] : args) : undefined;
+      s = begin(t, name, input !== undefined ? { input } : {}, { asType: asType as ObservationType, parentSpanContext } as StartOptions);
+      context = { ...t.store.get(), o: { s, h: s.h!, owner: t }, c: s.traceId };
+    } catch (error) {
+      log(t, `outbox: observe failed to start: ${String(error)}`);
+    }
+    const h = s?.h;
+    const done = (output: unknown, error?: { error: unknown }) => {
+      if (h === undefined) return;
+      if (error) {
+        let message: string;
+        try {
+          message = (error.error instanceof Error ? error.error.message : String(error.error)) || 'Function threw an error';
+        } catch {
+          message = 'Function threw an error';
+        }
+        h.update({ level: 'ERROR', statusMessage: message, output: captureOutput ? { error: safeString(error.error) } : undefined });
+      } else if (captureOutput) h.update({ output });
+      if (endOnExit) h.end();
+    };
+    const call = () => fn.apply(this, args);
+    let result: unknown;
+    try {
+      result = context === undefined ? call() : t.store.run(context, call);
+    } catch (error) {
+      done(undefined, { error });
+      throw error;
+    }
+    if (result instanceof Promise) {
+      return result.then(
+        (value) => (done(value), value),
+        (error) => {
+          done(undefined, { error });
+          throw error;
+        },
+      );
+    }
+    done(result);
+    return result;
+  };
+}
+
+function safeString(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return '<unprintable error>';
+  }
+}
+
+/** createTraceId(): SHA-256 of the seed's UTF-8, first 32 hex digits (as `@langfuse/tracing`); else a random id. */
+async function createTraceId(t: TracerState, seed?: string): Promise<string> {
+  if (seed) {
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(String(seed))));
+    let id = '';
+    for (let i = 0; i < 16; i++) id += HEX[digest[i]!]!;
+    return id;
+  }
+  return t.idSource.traceId();
 }

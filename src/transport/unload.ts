@@ -27,8 +27,7 @@ export { KEEPALIVE_BUDGET_BYTES } from './keepalive-budget';
  * then nothing is marked and the next load resends at once. Platform facts: docs/platform-facts.md §1–2.
  */
 
-export { FETCH_LATER_QUOTA_BYTES } from './unload-later';
-export { BEACON_HOLD_MS, unloadUrl } from './unload-beacon';
+export { unloadUrl } from './unload-beacon';
 export type { UnloadReport } from './unload-round';
 
 /** Platform functions, injectable for tests. Each defaults to the global where it exists. */
@@ -55,7 +54,7 @@ export interface UnloadDeps {
   maxRequests?: number;
   /**
    * A service worker controls the page: it sees the answers to the requests in flight now even if this page does
-   * not live to, and acknowledges them (sync/acks.ts), so those records are marked too and a later load waits for
+   * not live to, and acknowledges them (storage/acks.ts), so those records are marked too and a later load waits for
    * the worker's word instead of resending them at once. @default () => false
    */
   controlled?: () => boolean;

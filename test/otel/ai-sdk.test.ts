@@ -1,8 +1,8 @@
 // The Vercel AI SDK's own telemetry (ai 6, MockLanguageModelV3) through both processors: the generation with its
 // model and usage must be stored as LangfuseSpanProcessor stores it.
 import { LangfuseSpanProcessor } from '@langfuse/otel';
-import { generateText } from 'ai';
-import { MockLanguageModelV3 } from 'ai/test';
+import { generateText } from 'ai6';
+import { MockLanguageModelV3 } from 'ai6/test';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startCollector, type Collector } from '../../demo/collector/server.mjs';
 import { OutboxSpanProcessor } from '../../src/otel';

@@ -155,6 +155,7 @@ describe('observation spans', () => {
     expect(r.body.endTimeUnixNano).toBe(unixNano(end));
     expect(attrsOf(r)).toEqual({
       'langfuse.observation.type': type,
+      'langfuse.internal.is_app_root': true,
       'langfuse.environment': 'prod',
       'langfuse.release': 'r1',
       'langfuse.version': 'v1',
@@ -179,6 +180,7 @@ describe('observation spans', () => {
     const a = attrsOf(h.records[0]!);
     expect(a).toEqual({
       'langfuse.observation.type': 'generation',
+      'langfuse.internal.is_app_root': true,
       'langfuse.observation.input': '[{"role":"user","content":"hi"}]',
       'langfuse.observation.output': 'hello',
       'langfuse.observation.model.name': 'gpt-4o',
@@ -215,6 +217,7 @@ describe('observation spans', () => {
 
   it('model attributes on a non-generation type are dropped with a warning (a model would make Langfuse call it a generation)', () => {
     const h = harness();
+    // @ts-expect-error the types refuse a model on a tool; untyped code reaches the run-time check
     h.tracing.startObservation('t', { model: 'x' }, { asType: 'tool' }).end();
     expect(attrsOf(h.records[0]!)['langfuse.observation.model.name']).toBeUndefined();
     expect(h.warns.map((w) => w.detail)).toEqual(['model: only generation and embedding observations carry it, dropped']);
@@ -240,6 +243,7 @@ describe('observation spans', () => {
     o.end();
     expect(attrsOf(h.records[0]!)).toEqual({
       'langfuse.observation.type': 'span',
+      'langfuse.internal.is_app_root': true,
       'langfuse.environment': 'canary',
       'langfuse.version': 'v2',
       'langfuse.observation.input': 'b',
@@ -636,7 +640,7 @@ describe('hostile values: the span is still emitted, the value replaced by a mar
     o.update(null as never);
     o.update(7 as never);
     o.updateTrace({ tags: 'x' as never, public: 'yes' as never, userId: { id: 1 } as never, name: 5 as never });
-    o.update({ statusMessage: ['x'] as never, prompt: { name: 'p' } as never });
+    o.update({ statusMessage: ['x'], prompt: { name: 'p' } } as never);
     o.end({} as never);
     expect(h.records).toHaveLength(1);
     const a = attrsOf(h.records[0]!);
@@ -684,6 +688,7 @@ describe('hostile values: the span is still emitted, the value replaced by a mar
       expect(Object.values(kv.value).filter((v) => v !== undefined)).toHaveLength(1);
     }
     expect(Object.keys(attrsOf(h.records[0]!)).sort()).toEqual([
+      'langfuse.internal.is_app_root',
       'langfuse.observation.metadata',
       'langfuse.observation.output',
       'langfuse.observation.type',

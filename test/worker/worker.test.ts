@@ -3,11 +3,8 @@ import type { Miniflare } from 'miniflare';
 import { startWorkerd, type Workerd } from '../helpers/workerd';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startCollector, type Collector } from '../../demo/collector/server.mjs';
-
-const root = path.resolve(import.meta.dirname, '../..');
 
 /** A proxy in front of the collector that can hold requests unanswered until released. */
 async function startGate(target: () => string) {
