@@ -232,7 +232,9 @@ const pick = ({ unique, duplicates }: { unique: number; duplicates: number }) =>
 
 export const scenarios: Scenario[] = [
   {
-    name: 'durable queue: write-ahead, reload while batches are in flight: 500/500, resends only of what was in flight',
+    // A documented limit, the same in Chromium: a request whose answer the page never reads (the reload came first)
+    // is sent again by the next load; without a service worker's acknowledgements no page can know it arrived.
+    name: 'durable queue: write-ahead, reload while batches are in flight (answers held): 500/500; resent: only what had reached the collector unanswered',
     run: (browser) =>
       withCollector(async (c) => {
         const tab = await browser.newTab();
