@@ -31,6 +31,7 @@ const FIREFOX_SPECS = [
   'unload-crosssite.spec.ts',
   'script-tag.spec.ts',
   'sw-sync.spec.ts',
+  'tracing-context.spec.ts',
 ];
 
 export default defineConfig({

@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startCollector } from './collector/server.mjs';
 import { argValue } from './collector/main.mjs';
+import { createDemoLlmMount } from './llm/server.mjs';
 // The built package (npm run demo builds it first), imported by its own name as an app would.
 import { createRelay, toNodeListener } from 'outbox/relay';
 
@@ -58,6 +59,8 @@ export async function startDemo({ port = 4318, dataDir = path.join(root, '.data'
     secretKeys: [DEMO_KEYS.secretKey],
     staticDirs: DEMO_STATIC_DIRS,
     mounts: [
+      // The chat's OpenAI-compatible model server and the page's chat client (/llm/chat.js).
+      { prefix: '/llm', listener: createDemoLlmMount() },
       { prefix: RELAY_PREFIX, listener: (req, res) => (relayListener ? relayListener(req, res) : notReady(res)) },
       {
         prefix: '/control/relay',

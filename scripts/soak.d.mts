@@ -5,8 +5,17 @@ export interface SoakResult {
   seconds: number;
   tracked: number;
   delivered: number;
+  /** Tracked ids that never arrived, less those a crash took before their write-ahead committed. */
   missing: number;
-  duplicatesBeforeDedup: number;
+  /** Tracked ids that never arrived and were not committed when a crash was ordered (IndexedDB's crash window). */
+  lostUncommitted: number;
+  uncommittedAtCrash: number;
+  /** Accepted arrivals beyond the first of each id, before any dedup. */
+  duplicates: number;
+  duplicatedIds: number;
+  duplicatesByCause: Record<string, { duplicates: number; ids: number; sentBy: { worker: number; page: number } }>;
+  /** Duplicates the collector's store ignored (its own count). */
+  storeDuplicates: number;
   requests: number;
   byStatus: Record<string, number>;
   actions: Record<string, number>;
@@ -14,5 +23,6 @@ export interface SoakResult {
   tabs: Record<string, unknown>[];
   problems: string[];
 }
+export declare const MAX_DUPLICATE_SHARE: number;
 export declare function runSoak(opts?: { seconds?: number; seed?: number; tabs?: number; sw?: boolean; log?: (line: string) => void }): Promise<SoakResult>;
 export declare function formatTable(result: SoakResult): string;

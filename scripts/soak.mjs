@@ -1,7 +1,9 @@
-// Chaos soak: 3 tabs that track, navigate, reload and crash at random, the service worker on, and a collector
-// whose answers change every few seconds. At the end the collector must hold every tracked record exactly once
-// per id (duplicates before its dedup are counted and printed), and conservation must hold in every surviving
-// tab. Fixed seed (printed); bounded in time and in records; everything on 127.0.0.1.
+// Chaos soak: 3 tabs that track, navigate, reload and crash at random moments (also while a write-ahead write
+// runs), the service worker on, and a collector whose answers change every few seconds. The collector counts every
+// accepted arrival of each id (its store keeps one row per id; `arrivals()` keeps them all). The run fails on any
+// loss (a record committed before a crash, or tracked by a document that was not crashed, that never arrived), on
+// duplicates above 0.1 % of the records (before any dedup), and on broken conservation in a surviving tab; it
+// prints duplicates by cause. Fixed seed (printed); bounded in time and in records; everything on 127.0.0.1.
 // Usage: npm run soak -- --minutes N [--seed S] [--tabs T] [--no-sw]
 import { chromium } from '@playwright/test';
 import path from 'node:path';
@@ -14,6 +16,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = process.env.OUTBOX_DIST ?? path.join(root, 'dist');
 /** Records tracked at most in one run (all tabs): the soak stays bounded whatever its duration. */
 const MAX_RECORDS = 50_000;
+/** Duplicates (arrivals beyond the first, before any dedup) tolerated, as a share of the records tracked. */
+export const MAX_DUPLICATE_SHARE = 0.001;
 
 /** mulberry32: a small seeded PRNG, so a failing run can be replayed with its seed. */
 function prng(seed) {
@@ -79,30 +83,76 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
   context.setDefaultTimeout(30_000);
   context.setDefaultNavigationTimeout(30_000);
   const url = (tab, n) => `${collector.url}/fixtures/reliability-soak.html?tab=${tab}&n=${n}${sw ? '' : '&sw=0'}`;
-  const tracked = new Set();
-  const actions = { track: 0, navigate: 0, reload: 0, crash: 0, idle: 0 };
+  /** Every id handed to `track`, recorded before the call, with the document (tab, serial) that tracked it. */
+  const tracked = new Map();
+  /** Ids a crash may have taken: not committed to IndexedDB when the crash was ordered (platform-facts §4). */
+  const uncommittedAtCrash = new Set();
+  /** How each document ended ('crash', 'navigation', 'reload', 'close') and when (ms since epoch), by `tab/serial`. */
+  const ended = new Map();
+  const docOf = [];
+  let idSeq = 0;
+  const actions = { track: 0, navigate: 0, reload: 0, crash: 0, 'crash after track': 0, idle: 0 };
   const faults = {};
   const problems = [];
   let navs = 0;
-  let skippedCrashes = 0;
   /**
    * The browser failing the harness, not Outbox: a navigation that timed out, or the fixture's own dynamic import of
    * the bundle failing (seen a few times a minute under crash chaos on 2 cores). The tab is replaced and the soak
    * goes on; each is printed, and too many of them fail the run (it would no longer be a soak of Outbox).
    */
   const incidents = [];
-  const harnessFault = (message) => /Failed to fetch dynamically imported module|Timeout \d+ms exceeded|tab did not boot/.test(message);
+  const harnessFault = (message) => /Failed to fetch dynamically imported module|Timeout \d+ms exceeded/.test(message);
+  /** Pages whose fixture failed to import the bundle (the browser's module loader, before any Outbox code ran). */
+  const importFailed = new WeakSet();
 
+  /**
+   * A tab that does not boot counts against Outbox, unless the browser's own failure is proven: the fixture's
+   * `import()` of the bundle failed (the service worker handles only POSTs to the endpoint, so not Outbox's doing).
+   */
   async function boot(page) {
     const ok = await waitFor(() => page.evaluate(() => window.soakReady === true), 15_000);
-    if (!ok) throw new Error(`tab did not boot: ${page.url()}`);
+    if (ok) return;
+    if (importFailed.has(page)) throw new Error(`Failed to fetch dynamically imported module (tab did not boot): ${page.url()}`);
+    throw new Error(`tab did not boot (no browser failure seen): ${page.url()}`);
+  }
+  /** A new document in tab `tab` (the one before ended by `how`). */
+  function newDoc(tab, how) {
+    if (docOf[tab] !== undefined && how) ended.set(`${tab}/${docOf[tab]}`, { how, at: Date.now() });
+    docOf[tab] = navs;
   }
   async function open(tab) {
     const page = await within(20_000, context.newPage(), 'newPage');
-    page.on('pageerror', (e) => (harnessFault(e.message) ? incidents : problems).push(`tab ${tab}: pageerror ${e.message}`));
+    page.on('pageerror', (e) => {
+      if (/Failed to fetch dynamically imported module/.test(e.message)) importFailed.add(page);
+      (harnessFault(e.message) ? incidents : problems).push(`tab ${tab}: pageerror ${e.message}`);
+    });
+    newDoc(tab);
     await within(35_000, page.goto(url(tab, navs++)), 'goto');
     await boot(page);
     return page;
+  }
+  /** `open(t)` after a failure: tried up to 3 times, each failure recorded (a run must end with its table). */
+  async function reopen(t) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await open(t);
+      } catch (error) {
+        const message = `tab ${t}: reopening failed: ${error.message.split('\n')[0]}`;
+        (harnessFault(error.message) ? incidents : problems).push(message);
+        note(message);
+        if (attempt === 3) throw error;
+      }
+    }
+  }
+  /** New ids for tab `t`'s current document, recorded as tracked before they are handed to `track`. */
+  function newIds(t, n) {
+    const ids = [];
+    for (let i = 0; i < n; i++) {
+      const id = `${run}-${t}-${idSeq++}`;
+      tracked.set(id, `${t}/${docOf[t]}`);
+      ids.push(id);
+    }
+    return ids;
   }
 
   const tabs = [];
@@ -117,7 +167,7 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
   // The collector's answers change every 2–4 s.
   const faultLoop = (async () => {
     while (Date.now() < deadline) {
-      const recent = [...tracked].slice(-200);
+      const recent = [...tracked.keys()].slice(-200);
       const fault = pick(rand, [
         [35, { mode: 'none' }],
         [12, { mode: 'down' }],
@@ -141,32 +191,40 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
 
   async function chaos(t) {
     while (Date.now() < deadline) {
-      const action = tracked.size >= MAX_RECORDS ? 'idle' : pick(rand, [[50, 'track'], [14, 'navigate'], [14, 'reload'], [7, 'crash'], [15, 'idle']]);
+      const action = tracked.size >= MAX_RECORDS ? 'idle' : pick(rand, [[50, 'track'], [14, 'navigate'], [14, 'reload'], [4, 'crash'], [3, 'crash after track'], [15, 'idle']]);
       actions[action]++;
       const page = tabs[t];
       if (action !== 'idle') note(`tab ${t} ${action} (${page.url().replace(collector.url, '')})`);
       try {
         if (action === 'track') {
-          const ids = await within(20_000, page.evaluate(({ run, t, n }) => window.soakTrack(run, t, n), { run, t, n: 1 + Math.floor(rand() * 40) }), 'track');
-          for (const id of ids) tracked.add(id);
+          const ids = newIds(t, 1 + Math.floor(rand() * 40));
+          await within(20_000, page.evaluate(({ run, t, ids }) => window.soakTrack(run, t, ids), { run, t, ids }), 'track');
         } else if (action === 'navigate') {
+          newDoc(t, 'navigation');
           await within(35_000, page.goto(url(t, navs++)), 'goto');
           await boot(page);
         } else if (action === 'reload') {
+          newDoc(t, 'reload');
+          navs++;
           await within(35_000, page.reload(), 'reload');
           await boot(page);
-        } else if (action === 'crash') {
-          // A renderer crash loses what its write-ahead transaction had not committed (platform-facts §4): crash
-          // only once the tab's records are committed, as a real crash a moment after tracking would find them.
-          const committed = await waitFor(() => page.evaluate(() => window.soakVolatile() === 0), 3000, 25);
-          if (!committed) {
-            skippedCrashes++; // not a crash this client could survive: reload instead
-            await within(35_000, page.reload(), 'reload');
-            await boot(page);
-            continue;
+        } else if (action !== 'idle') {
+          // A renderer crash at a random moment: right after tracking (the write-ahead write still running), or
+          // 0–300 ms into whatever the tab is doing (sends, marks, recovery). The ids not committed when the crash is
+          // ordered may be lost (platform-facts §4, a crash before `complete` keeps nothing); any other id must arrive.
+          const cdp = await within(10_000, context.newCDPSession(page), 'cdp');
+          let atRisk;
+          if (action === 'crash after track') {
+            const ids = newIds(t, 1 + Math.floor(rand() * 40));
+            atRisk = await within(20_000, page.evaluate(({ run, t, ids }) => (window.soakTrack(run, t, ids), window.soakUncommitted()), { run, t, ids }), 'track');
+          } else {
+            await sleep(rand() * 300);
+            atRisk = await within(20_000, page.evaluate(() => window.soakUncommitted()), 'uncommitted');
           }
+          for (const id of atRisk) uncommittedAtCrash.add(id);
           const crashed = new Promise((r) => page.once('crash', r));
-          await within(10_000, page.goto('chrome://crash'), 'crash').catch(() => undefined);
+          newDoc(t, 'crash');
+          cdp.send('Page.crash').catch(() => undefined); // answers never: the renderer is gone
           await Promise.race([crashed, sleep(3000)]);
           await within(10_000, page.close(), 'close').catch(() => undefined);
           tabs[t] = await open(t);
@@ -175,8 +233,10 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
         const message = `tab ${t}: ${action} failed: ${error.message.split('\n')[0]}`;
         (harnessFault(error.message) ? incidents : problems).push(message);
         note(message);
+        newDoc(t, 'close');
         await within(10_000, tabs[t].close(), 'close').catch(() => undefined);
-        tabs[t] = await open(t);
+        tabs[t] = await reopen(t).catch(() => null);
+        if (!tabs[t]) return; // this tab is out of the run (recorded above)
       }
       await sleep(100 + rand() * 500);
     }
@@ -189,7 +249,7 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
   // left in IndexedDB and asks the service worker to replay its queue.
   collector.setFault({ mode: 'none' });
   const sweeper = await open('sweeper');
-  const all = [...tabs, sweeper];
+  const all = [...tabs.filter(Boolean), sweeper];
   const deliveredIds = () => {
     const ids = new Set();
     for (const e of collector.events()) if (e.body?.soak === run) ids.add(e.id);
@@ -198,7 +258,7 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
   const settled = await waitFor(async () => {
     for (const p of all) await within(5000, p.evaluate(() => dispatchEvent(new Event('online'))), 'online').catch(() => undefined);
     const got = deliveredIds();
-    return [...tracked].every((id) => got.has(id));
+    return [...tracked.keys()].every((id) => got.has(id) || uncommittedAtCrash.has(id));
   }, 120_000, 1000);
   // Surviving tabs: nothing queued or in flight any more, and the account balances.
   const rows = [];
@@ -213,14 +273,17 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
     }
     const dropped = Object.values(s.dropped).reduce((n, x) => n + x, 0);
     const balanced = s.tracked + s.recovered === s.sent + s.handedOff + s.queued + s.inflight + dropped;
-    if (!balanced) problems.push(`tab ${i === tabs.length ? 'sweeper' : i}: conservation broken ${JSON.stringify(s)}`);
+    if (!balanced) problems.push(`tab ${p === sweeper ? 'sweeper' : i}: conservation broken ${JSON.stringify(s)}`);
     const errs = await within(5000, p.evaluate(() => window.soakErrors), 'errors').catch(() => []);
     for (const e of errs) problems.push(`tab ${i}: ${e}`);
-    rows.push({ tab: i === tabs.length ? 'sweeper' : String(i), ...s, dropped, balanced });
+    rows.push({ tab: p === sweeper ? 'sweeper' : String(i), ...s, dropped, balanced });
   }
 
   const got = deliveredIds();
-  const missing = [...tracked].filter((id) => !got.has(id));
+  const lostAll = [...tracked.keys()].filter((id) => !got.has(id));
+  // Lost in IndexedDB's crash window: not committed when the crash was ordered. Printed; not Outbox's to keep.
+  const lostUncommitted = lostAll.filter((id) => uncommittedAtCrash.has(id));
+  const missing = lostAll.filter((id) => !uncommittedAtCrash.has(id));
   // Where the missing ones are, if anywhere: Outbox's IndexedDB segments, the service worker's Workbox queue.
   const whereabouts = missing.length === 0 ? {} : await within(20_000, sweeper.evaluate(async (missing) => {
     const read = (db, store) => new Promise((resolve) => {
@@ -253,13 +316,32 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
   }
   const extra = [...got].filter((id) => !tracked.has(id));
   const stats = collector.stats();
-  const stored = collector.events().filter((e) => e.body?.soak === run);
-  const perId = new Map();
-  for (const e of stored) perId.set(e.id, (perId.get(e.id) ?? 0) + 1);
-  const storedTwice = [...perId.values()].filter((n) => n > 1).length;
+  // Every accepted arrival, before any dedup: an id arriving n times is n − 1 duplicates, each given the cause
+  // that ended the document which tracked it before that arrival (or 'document alive' when it had not ended).
+  const arrivals = collector.arrivals();
+  const byCause = {};
+  let duplicates = 0;
+  let duplicatedIds = 0;
+  for (const [id, doc] of tracked) {
+    const list = arrivals.get(id) ?? [];
+    if (list.length < 2) continue;
+    duplicatedIds++;
+    const end = ended.get(doc);
+    for (const a of list.slice(1)) {
+      duplicates++;
+      const cause = end && end.at <= a.at ? end.how : 'document alive';
+      const viaWorker = a.referer?.includes('/outbox-sw.js') ? 'worker' : 'page';
+      const row = (byCause[cause] ??= { duplicates: 0, ids: new Set(), worker: 0, page: 0 });
+      row.duplicates++;
+      row.ids.add(id);
+      row[viaWorker]++;
+    }
+  }
   if (!settled || missing.length > 0) problems.push(`${missing.length} tracked record(s) never arrived (e.g. ${missing.slice(0, 3).join(', ')})`);
   if (extra.length > 0) problems.push(`${extra.length} record(s) arrived that were never tracked`);
-  if (storedTwice > 0) problems.push(`${storedTwice} id(s) stored more than once`);
+  if (duplicates > tracked.size * MAX_DUPLICATE_SHARE) {
+    problems.push(`${duplicates} duplicate arrival(s) in ${tracked.size} records (${pct(duplicates, tracked.size)}), over ${pct(MAX_DUPLICATE_SHARE, 1)}`);
+  }
   const acted = Object.values(actions).reduce((n, x) => n + x, 0);
   if (incidents.length > Math.max(3, acted * 0.05)) problems.push(`${incidents.length} browser incidents in ${acted} actions: too many for a soak of Outbox`);
 
@@ -270,10 +352,15 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
     tracked: tracked.size,
     delivered: got.size,
     missing: missing.length,
-    duplicatesBeforeDedup: stats.duplicates,
+    lostUncommitted: lostUncommitted.length,
+    uncommittedAtCrash: uncommittedAtCrash.size,
+    duplicates,
+    duplicatedIds,
+    duplicatesByCause: Object.fromEntries(Object.entries(byCause).map(([k, v]) => [k, { duplicates: v.duplicates, ids: v.ids.size, sentBy: { worker: v.worker, page: v.page } }])),
+    storeDuplicates: stats.duplicates,
     requests: stats.requests,
     byStatus: stats.byStatus,
-    actions: { ...actions, 'crash skipped (uncommitted)': skippedCrashes },
+    actions,
     incidents,
     faults,
     tabs: rows,
@@ -286,11 +373,19 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
   return result;
 }
 
+const pct = (n, of) => `${of === 0 ? 0 : ((100 * n) / of).toFixed(2)} %`;
+
 /** The closing table. */
 export function formatTable(r) {
   const lines = [
     `[soak] seed ${r.seed}, ${r.seconds} s: ${r.ok ? 'OK' : 'FAILED'}`,
-    `  records   tracked ${r.tracked}, delivered (unique ids) ${r.delivered}, missing ${r.missing}, duplicates before dedup ${r.duplicatesBeforeDedup}`,
+    `  records   tracked ${r.tracked}, delivered (unique ids) ${r.delivered}, missing ${r.missing}` +
+      `, lost uncommitted at a crash ${r.lostUncommitted} (of ${r.uncommittedAtCrash} not committed or no longer held then)`,
+    `  duplicates ${r.duplicates} arrivals beyond the first (${pct(r.duplicates, r.tracked)} of records, limit ${pct(MAX_DUPLICATE_SHARE, 1)}) on ${r.duplicatedIds} ids; the store saw ${r.storeDuplicates}`,
+    '  cause             duplicates  ids  sent via worker  via page',
+    ...Object.entries(r.duplicatesByCause).map(
+      ([k, v]) => `  ${k.padEnd(17)} ${String(v.duplicates).padStart(10)} ${String(v.ids).padStart(4)} ${String(v.sentBy.worker).padStart(16)} ${String(v.sentBy.page).padStart(9)}`,
+    ),
     `  requests  ${r.requests} (${Object.entries(r.byStatus).map(([k, v]) => `${k}:${v}`).join(' ')})`,
     `  actions   ${Object.entries(r.actions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `  faults    ${Object.entries(r.faults).map(([k, v]) => `${k} ${v}`).join(', ')}`,

@@ -4,6 +4,8 @@ import { OutboxOptionsError, resolveOptionsFrom, type EnvOptions, type ResolvedO
 import { createUuid } from './core/uuid';
 import type { Wire, WireName } from './core/types';
 import type { Outbox } from './trace/types';
+import { normalizeHexId } from './trace/ids';
+import { keepTrace, sampleBound } from './trace/sample';
 import { checkScore } from './trace/score';
 import { createTracing } from './trace/tracer';
 import { authHeaders, createFetchTransport } from './transport/fetch';
@@ -88,10 +90,19 @@ export function assemble(input: unknown, setup: EntrySetup): { outbox: Outbox; h
     log: (m) => hooks.log(m),
     warn: (w) => hooks.log(`observation ${w.id} (${w.type}): ${w.detail}`),
   });
+  // Scores follow their trace's sampling decision, as Langfuse's Python SDK samples them (the tracer's sampler on the
+  // score's traceId); a score without a 32-hex traceId (session, dataset run, a legacy id) is always kept.
+  const bound = sampleBound(options.sampleRate);
+  let scoresSampledOut = 0;
   const score: Outbox['score'] = (input) => {
     try {
       const checked = checkScore(input, uuid);
-      if (checked.ok) return core.track('score-create', checked.body, { id: checked.id });
+      if (checked.ok) {
+        const traceId = normalizeHexId(checked.body.traceId, 32);
+        if (traceId === undefined || keepTrace(traceId, bound)) return core.track('score-create', checked.body, { id: checked.id });
+        scoresSampledOut++;
+        return checked.id;
+      }
       hooks.dropInput('invalid', [{ id: '', type: 'score-create' }], checked.detail);
     } catch (error) {
       hooks.dropInput('invalid', [{ id: '', type: 'score-create' }], `score could not be read: ${String(error)}`);
@@ -99,7 +110,7 @@ export function assemble(input: unknown, setup: EntrySetup): { outbox: Outbox; h
     return '';
   };
   const { endOpen: _e, openCount: _o, sampledOut, ...calls } = tracing;
-  const outbox: Outbox = { ...core, ...calls, score, stats: () => ({ ...core.stats(), sampledOut: sampledOut() }) };
+  const outbox: Outbox = { ...core, ...calls, score, stats: () => ({ ...core.stats(), sampledOut: sampledOut() + scoresSampledOut }) };
   tracingOf.set(outbox, tracing);
   return { outbox, hooks };
 }

@@ -106,6 +106,7 @@ export function handleIngestion(req, res, url, ctx, cors) {
       scope: who.scope,
     });
     ctx.metrics.recordEvents(out);
+    ctx.metrics.recordArrivals(out.result.successes.map((x) => x.id), entry);
     return { status: 207, body: out.result };
   };
 

@@ -26,6 +26,12 @@ export function createMetrics(storedCounts) {
   /** @type {RequestEntry[]} */
   let log = [];
   let counters = zero();
+  /**
+   * Every accepted arrival of an ingestion event id (a duplicate included, whatever the store kept): when and from
+   * which page (`Referer`). Unbounded like the store; the soak judges exactly-once on it.
+   * @type {Map<string, { at: number, referer: string | null }[]>}
+   */
+  let arrivals = new Map();
 
   function zero() {
     return {
@@ -53,6 +59,19 @@ export function createMetrics(storedCounts) {
       log.push(entry);
       if (log.length > REQUEST_LOG_LIMIT) log.splice(0, log.length - REQUEST_LOG_LIMIT);
       changed();
+    },
+    /** Counts one accepted arrival of each id (the store's dedup aside). @param {string[]} ids @param {RequestEntry} entry */
+    recordArrivals(ids, entry) {
+      for (const id of ids) {
+        const list = arrivals.get(id);
+        const one = { at: entry.at, referer: entry.referer };
+        if (list) list.push(one);
+        else arrivals.set(id, [one]);
+      }
+    },
+    /** @returns {Map<string, { at: number, referer: string | null }[]>} a copy: id → its accepted arrivals, in order */
+    arrivals() {
+      return new Map([...arrivals].map(([id, list]) => [id, [...list]]));
     },
     /**
      * Adds event counts of one processed batch: `invalid` failed validation, `refused` were valid but refused by
@@ -107,6 +126,7 @@ export function createMetrics(storedCounts) {
     reset() {
       counters = zero();
       log = [];
+      arrivals = new Map();
       changed();
     },
     /** Calls `fn` after every change; returns the unsubscribe function. @param {() => void} fn */

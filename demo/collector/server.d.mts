@@ -259,6 +259,8 @@ export interface Collector {
   /** span id → how often it arrived (GET /control/span-arrivals → { arrivals }). */
   spanArrivals(): Record<string, number>;
   stats(): CollectorStats;
+  /** Every accepted arrival of each ingestion event id, duplicates included (the store keeps one row per id). */
+  arrivals(): Map<string, { at: number; referer: string | null }[]>;
   /** The last 10 000 requests of both ingestion routes, oldest first. */
   requests(): RequestLogEntry[];
   /** The fault in force (`times` = remaining requests, if limited). */

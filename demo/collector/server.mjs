@@ -218,6 +218,10 @@ export async function startCollector(opts = {}) {
     stats() {
       return metrics.stats();
     },
+    /** Every accepted arrival of each ingestion event id, duplicates included (the store keeps one row per id). */
+    arrivals() {
+      return metrics.arrivals();
+    },
     /** The last 10 000 requests of both ingestion routes, oldest first (`path` says which). */
     requests() {
       return metrics.requests();

@@ -8,3 +8,4 @@ export interface LlmServer {
 }
 export declare function createLlmListener(opts?: { delayMs?: number }): (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void;
 export declare function startLlmServer(opts?: { port?: number; delayMs?: number }): Promise<LlmServer>;
+export declare function createDemoLlmMount(opts?: { delayMs?: number }): (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void;

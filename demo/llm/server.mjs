@@ -6,6 +6,8 @@
 // Models: any name answers; `missing-model` → 404 (model_not_found); `broken-stream` streams two chunks then an SSE
 // error event; `slow-model` streams 40 chunks 40 ms apart (for aborts). Chunk spacing otherwise: `delayMs` (default 5).
 import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const CREATED = 1_765_000_000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -211,5 +213,46 @@ export async function startLlmServer({ port = 0, delayMs } = {}) {
         for (const s of sockets) s.destroy();
         server.close(() => resolve());
       }),
+  };
+}
+
+/**
+ * The demo's mount at /llm: GET /llm/chat.js is the page's chat client (demo/llm/chat-entry.mjs with the `openai`
+ * package and dist/openai.js, bundled by esbuild on first request); everything else is the OpenAI-compatible API
+ * (/llm/v1/chat/completions, /llm/v1/responses), streaming a chunk every `delayMs` so the answer visibly streams.
+ * @param {{ delayMs?: number }} [opts] default 40 ms
+ * @returns {(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void}
+ */
+export function createDemoLlmMount({ delayMs = 40 } = {}) {
+  const api = createLlmListener({ delayMs });
+  /** @type {Promise<string> | undefined} */
+  let bundle;
+  const buildBundle = async () => {
+    const { build } = await import('esbuild');
+    const result = await build({
+      entryPoints: [path.join(path.dirname(fileURLToPath(import.meta.url)), 'chat-entry.mjs')],
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      minify: true,
+      write: false,
+      logLevel: 'error',
+    });
+    return result.outputFiles[0].text;
+  };
+  return (req, res) => {
+    if ((req.url ?? '').split('?')[0] !== '/llm/chat.js') return api(req, res);
+    bundle ??= buildBundle();
+    bundle.then(
+      (code) => {
+        res.writeHead(200, { 'content-type': 'text/javascript', 'cache-control': 'no-store' });
+        res.end(code);
+      },
+      (error) => {
+        bundle = undefined;
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(`could not bundle the chat client: ${error.message}`);
+      },
+    );
   };
 }

@@ -9,6 +9,7 @@ import { createTracesPanel } from './traces.js';
 import { recordChatTurn, recordBurst } from './turns.js';
 import { watchCollectorStats, createEventFeed, setFault, getFault, resetCollector, describeFault } from './collector-feed.js';
 import { setUpServiceWorker, askServiceWorkerToReplay, watchServiceWorker, SW_DELIVERED, SW_DROPPED } from './service-worker.js';
+import { wireLlmChat } from './llm-chat.js';
 
 const params = new URLSearchParams(location.search);
 // A relay Worker started by `npm run demo:worker` is passed as ?worker=URL: the page then sends through the
@@ -60,6 +61,7 @@ const chat = (count) => {
   for (let i = 0; i < count; i++) lastTraceId = recordChatTurn(outbox, { n: ++turns, sessionId, userId: 'demo-user' });
   log(`recorded ${count} chat turn(s): ${count * 3} observations, ${count} score(s)`);
 };
+wireLlmChat(() => outbox, log);
 $('turn1').addEventListener('click', () => chat(1));
 $('turn100').addEventListener('click', () => chat(100));
 $('burst').addEventListener('click', () => {

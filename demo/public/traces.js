@@ -29,7 +29,8 @@ function modelLine(o) {
   const usage = o.usageDetails && typeof o.usageDetails === 'object'
     ? Object.entries(o.usageDetails).map(([k, v]) => `${v} ${k}`).join(' / ')
     : '';
-  return [o.model, usage && `${usage} tokens`].filter(Boolean).join(' · ');
+  const ttft = typeof o.completionStartTime === 'number' ? `TTFT ${Math.round(o.completionStartTime - o.startTime)} ms` : '';
+  return [o.model, usage && `${usage} tokens`, ttft].filter(Boolean).join(' · ');
 }
 
 /**

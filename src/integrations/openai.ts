@@ -48,7 +48,10 @@ export function observeOpenAI<T extends object>(client: T, config: ObserveOpenAI
     throw new TypeError('observeOpenAI: config.outbox must be an Outbox client or an observation (it has no startObservation)');
   }
   if (!isObj(client)) throw new TypeError('observeOpenAI: client must be an OpenAI client object');
-  const className = (client as { constructor?: { name?: string } }).constructor?.name;
+  // Langfuse names calls by the client's class (`OpenAI.chat`); a minifier renames classes (`Xt.chat` in a page
+  // bundle), so a short name that is not a word falls back to 'OpenAI'.
+  let className = (client as { constructor?: { name?: string } }).constructor?.name;
+  if (typeof className !== 'string' || (className.length <= 3 && !/^[A-Z][a-z]+$/.test(className))) className = 'OpenAI';
   return proxy(client, [], (resource) => config.generationName ?? `${className}.${resource}`, config);
 }
 

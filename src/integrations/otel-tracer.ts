@@ -211,7 +211,7 @@ export function createOutboxTracer(parent: ObservationParent): OutboxTracer {
       let remote: SpanContextLike | undefined;
       safely(() => (remote = (parentSpan as { spanContext?: () => SpanContextLike } | undefined)?.spanContext?.()));
       const valid = remote && /^[0-9a-f]{32}$/.test(remote.traceId) && /^[0-9a-f]{16}$/.test(remote.spanId) && !/^0+$/.test(remote.traceId);
-      observation = parent.startObservation(name, {}, valid ? { asType: type, startTime: startMs, traceId: remote!.traceId, parentSpanId: remote!.spanId } : { asType: type, startTime: startMs });
+      observation = parent.startObservation(name, {}, valid ? { asType: type, startTime: startMs, parentSpanContext: remote } : { asType: type, startTime: startMs });
     }
     return new OutboxSpan(observation, type, attributes, startMs);
   };

@@ -1,4 +1,6 @@
-import type { Observation, ObservationAttributes, StartOptions, TraceAttributes } from '../trace/types';
+import type { Observation, ObservationAttributes, ParentSpanContext, StartOptions, TraceAttributes } from '../trace/types';
+
+export type { ParentSpanContext };
 
 /**
  * Where an integration starts its observations: the Outbox client (a new trace per call, or the active observation
@@ -8,23 +10,17 @@ export interface ObservationParent {
   startObservation(name: string, attributes?: ObservationAttributes, options?: StartOptions): Observation;
 }
 
-/** An OpenTelemetry-style span context: continue a trace started elsewhere (32 + 16 hex digits). */
-export interface ParentSpanContext {
-  traceId: string;
-  spanId: string;
-}
-
-/** Start options for a top-level call: a remote parent and trace-wide attributes, each only when given. */
+/**
+ * Start options for a call: a remote parent (else the client's active observation is the parent) and trace-wide
+ * attributes, each only when given.
+ */
 export function startOptions(
   asType: StartOptions['asType'],
   parent: ParentSpanContext | undefined,
   trace: TraceAttributes,
 ): StartOptions {
   const options: StartOptions = { asType };
-  if (parent && typeof parent.traceId === 'string' && typeof parent.spanId === 'string') {
-    options.traceId = parent.traceId;
-    options.parentSpanId = parent.spanId;
-  }
+  if (parent !== undefined) options.parentSpanContext = parent;
   const defined = Object.fromEntries(Object.entries(trace).filter(([, v]) => v !== undefined));
   if (Object.keys(defined).length > 0) options.trace = defined as TraceAttributes;
   return options;

@@ -391,15 +391,7 @@ export function createIndexedDbStorage(opts: IndexedDbStorageOptions): IndexedDb
       .then(() =>
         run('readwrite', (store) => {
           try {
-            for (const key of keys) {
-              const seg = mine.get(key);
-              if (!seg || seg.size === 0) {
-                mine.delete(key);
-                store.delete(key);
-              } else {
-                store.put({ owner, events: [...seg.values()] } satisfies Segment, key);
-              }
-            }
+            putSegments(store, keys);
             if (unpark) store.delete(`p:${owner}`);
             if (heartbeats) store.put({ owner, at: now() }, `h:${owner}`);
           } catch (error) {
@@ -433,6 +425,42 @@ export function createIndexedDbStorage(opts: IndexedDbStorageOptions): IndexedDb
         writing = false;
         arm();
       });
+  }
+
+  /** Puts the segments `keys` as the mirror holds them; empty ones are deleted. */
+  function putSegments(store: IDBObjectStore, keys: string[]): void {
+    for (const key of keys) {
+      const seg = mine.get(key);
+      if (!seg || seg.size === 0) {
+        mine.delete(key);
+        store.delete(key);
+      } else {
+        store.put({ owner, events: [...seg.values()] } satisfies Segment, key);
+      }
+    }
+  }
+
+  /**
+   * Writes every dirty segment in a transaction started now, on the connection already open, even while another
+   * write runs: IndexedDB runs overlapping readwrite transactions in the order they were created, so this one lands
+   * after it, with the newer contents. For the marks written at pagehide, which must commit before the document
+   * ends (queued behind a running write they can miss it, and the next load resends at once). The keys stay dirty
+   * for an ordinary write after it, which confirms them committed (or retries them). Without a connection yet, an
+   * ordinary urgent write.
+   */
+  function writeNow(): Promise<void> {
+    const db = connection;
+    if (!db || dirty.size === 0) return request(true);
+    try {
+      const tx = db.transaction(storeName, 'readwrite', { durability });
+      transactions++;
+      putSegments(tx.objectStore(storeName), [...dirty]);
+      tx.commit?.();
+      request(false).catch(() => undefined);
+      return committed(tx);
+    } catch {
+      return request(true);
+    }
   }
 
   function beat(): void {
@@ -604,7 +632,8 @@ export function createIndexedDbStorage(opts: IndexedDbStorageOptions): IndexedDb
         dirty.add(key);
         touched = true;
       }
-      return touched ? request(true) : Promise.resolve();
+      // Issued at once, not behind a write still running (see writeNow).
+      return touched ? writeNow() : Promise.resolve();
     },
     recover,
     nextRecoveryAt: () => nextRecoveryAt,

@@ -4,6 +4,9 @@ import { parseMultiStatus } from '../wire/ingestion';
 import { writeAcks } from '../storage/acks';
 import { readBatch } from './batch-body';
 
+/** Ids this worker is forwarding now, each with when its forward settles (answered and acknowledged, or given up). */
+const forwarding = new Map<string, Promise<void>>();
+
 /**
  * The page's request through the worker: sent on at once; when the network fails or the answer is retryable, it is
  * stored in the Workbox queue and the page gets `202` + `Outbox-Queued: 1` — only once it is stored, so the page
@@ -15,11 +18,27 @@ export async function handOff(request: Request, queue: Queue): Promise<Response>
   const body = await request.arrayBuffer();
   // A plain copy: no keepalive (its 64 KiB budget would refuse a large replay), no navigation mode.
   const copy = () => new Request(request.url, { method: 'POST', headers: request.headers, body, credentials: request.credentials });
+  const ids = ((await readBatch(copy()))?.batch ?? []).map((e) => String((e as { id?: unknown })?.id));
+  // Held until the answer is in and its acknowledgement written: a page recovering these ids (their page crashed
+  // meanwhile) waits for that instead of resending them (whenSettled).
+  let release!: () => void;
+  const settled = new Promise<void>((r) => (release = r));
+  for (const id of ids) forwarding.set(id, settled);
+  void settled.then(() => {
+    for (const id of ids) if (forwarding.get(id) === settled) forwarding.delete(id);
+  });
+  const [response, acked] = await forward(copy, queue, ids).catch(() => [Response.error(), Promise.resolve()] as const);
+  void acked.finally(release);
+  return response;
+}
+
+/** Sends on, or stores in the queue; with the acknowledgement write (settled when written or failed). */
+async function forward(copy: () => Request, queue: Queue, ids: string[]): Promise<readonly [Response, Promise<void>]> {
   try {
     const response = await fetch(copy());
     if (!isRetryableStatus(response.status)) {
-      if (response.ok) void acknowledge(copy(), response.status === 207 ? await response.clone().text() : undefined);
-      return response;
+      const acked = response.ok ? acknowledge(ids, response.status === 207 ? await response.clone().text() : undefined) : Promise.resolve();
+      return [response, acked];
     }
     await response.body?.cancel().catch(() => undefined);
   } catch {
@@ -28,16 +47,20 @@ export async function handOff(request: Request, queue: Queue): Promise<Response>
   try {
     await queue.pushRequest({ request: copy() });
   } catch {
-    return Response.error(); // not stored: the page keeps the batch and retries
+    return [Response.error(), Promise.resolve()]; // not stored: the page keeps the batch and retries
   }
-  void acknowledge(copy());
-  return new Response(null, { status: 202, headers: { 'Outbox-Queued': '1' } });
+  return [new Response(null, { status: 202, headers: { 'Outbox-Queued': '1' } }), acknowledge(ids)];
 }
 
-/** Writes the ids of `request` that are settled: all of them, or for a 207 those the server accepted. */
-async function acknowledge(request: Request, multiStatus?: string): Promise<void> {
+/** When the forwards of `ids` this worker has under way settle (answered and acknowledged); undefined if none. */
+export function whenSettled(ids: readonly unknown[]): Promise<unknown> | undefined {
+  const pending = new Set(ids.map((id) => forwarding.get(String(id))).filter(Boolean));
+  return pending.size > 0 ? Promise.all(pending) : undefined;
+}
+
+/** Writes the `ids` of a request that are settled: all of them, or for a 207 those the server accepted. */
+async function acknowledge(ids: string[], multiStatus?: string): Promise<void> {
   try {
-    const ids = ((await readBatch(request))?.batch ?? []).map((e) => String((e as { id?: unknown })?.id));
     const result = multiStatus === undefined ? undefined : parseMultiStatus(multiStatus, ids);
     if (result?.kind === 'retry') return;
     const open = new Set(result?.kind === 'partial' ? [...result.retry, ...result.rejected.map((r) => r.id)] : []);

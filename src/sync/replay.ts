@@ -10,10 +10,10 @@
 import { Queue } from 'workbox-background-sync';
 import { drainQueue } from './drain';
 import { singleFlight } from './single-flight';
-import { handOff } from './handoff';
+import { handOff, whenSettled } from './handoff';
 import { sweepAcks } from '../storage/acks';
 import { resolveSyncOptions, type OutboxSyncOptions, type SwDropInfo } from './config';
-import { DELIVERED_MESSAGE_TYPE, DROPPED_MESSAGE_TYPE, REPLAY_MESSAGE_TYPE } from '../wire/sw-messages';
+import { DELIVERED_MESSAGE_TYPE, DROPPED_MESSAGE_TYPE, REPLAY_MESSAGE_TYPE, SETTLE_MESSAGE_TYPE } from '../wire/sw-messages';
 
 declare const self: ServiceWorkerGlobalScope;
 
@@ -98,6 +98,14 @@ export function installOutboxSync(options: OutboxSyncOptions): OutboxSync {
   self.addEventListener('message', (event) => {
     const data = event.data as { type?: unknown } | null;
     if (data && typeof data === 'object' && data.type === REPLAY_MESSAGE_TYPE) event.waitUntil(replay().catch(() => undefined));
+    const port = event.ports[0];
+    if (data?.type === SETTLE_MESSAGE_TYPE && port) {
+      // A recovering page asks before it resends: true when none of its ids is being forwarded, else false, then
+      // true once those forwards are answered and acknowledged.
+      const settled = whenSettled((data as { ids?: unknown[] }).ids ?? []);
+      port.postMessage(!settled);
+      if (settled) event.waitUntil(settled.then(() => port.postMessage(true)));
+    }
   });
 
   // Worker start: the only replay trigger besides page messages where there is no SyncManager (Safari,

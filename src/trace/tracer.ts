@@ -256,7 +256,7 @@ function startActive(t: TracerState, name: string, fn: (o: Observation) => unkno
     s = begin(t, name, undefined, options);
     context = { ...t.store.get(), o: { s, h: s.h!, owner: t }, c: s.traceId };
   } catch (error) {
-    log(t, `outbox: startActiveObservation failed: ${String(error)}`);
+    log(t, `outbox: startActiveObservation: ${String(error)}`);
   }
   const h = s?.h ?? detached(t);
   const end = () => endOnExit && h.end();
@@ -302,12 +302,10 @@ function observe(t: TracerState, fn: (...args: unknown[]) => unknown, options: R
     endOnExit = o.endOnExit !== false;
     parentSpanContext = o.parentSpanContext;
   } catch {
-    log(t, 'outbox: observe() options unreadable, defaults used');
+    /* unreadable options: the defaults */
   }
-  if (typeof fn !== 'function') {
-    log(t, 'outbox: observe() needs a function');
-    return fn;
-  }
+  // Not a function: handed back as it is (calling it fails as it would have).
+  if (typeof fn !== 'function') return fn;
   return function (this: unknown, ...args: unknown[]): unknown {
     let s: ObservationState | undefined;
     let context: ActiveContext | undefined;
@@ -316,7 +314,7 @@ function observe(t: TracerState, fn: (...args: unknown[]) => unknown, options: R
       s = begin(t, name, input !== undefined ? { input } : {}, { asType: asType as ObservationType, parentSpanContext } as StartOptions);
       context = { ...t.store.get(), o: { s, h: s.h!, owner: t }, c: s.traceId };
     } catch (error) {
-      log(t, `outbox: observe failed to start: ${String(error)}`);
+      log(t, `outbox: observe: ${String(error)}`);
     }
     const h = s?.h;
     const done = (output: unknown, error?: { error: unknown }) => {

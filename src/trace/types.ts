@@ -281,6 +281,6 @@ export interface Outbox extends CoreOutbox, TracingCalls {
   flush(): Promise<void>;
   /** Flush, await every request, stop timers and listeners; later track() calls are dropped ('shutdown'). */
   shutdown(): Promise<void>;
-  /** The counters, and `sampledOut`: spans of traces `sampleRate` left out (by design, not a loss). */
+  /** The counters, and `sampledOut`: spans and scores of traces `sampleRate` left out (by design, not a loss). */
   stats(): OutboxStats & { sampledOut: number };
 }

@@ -1,10 +1,11 @@
 import { expect, test } from '@playwright/test';
-import { runSoak } from '../../scripts/soak.mjs';
+import { MAX_DUPLICATE_SHARE, runSoak } from '../../scripts/soak.mjs';
 
 // The chaos soak in short (60 s; `npm run soak -- --minutes N` for longer): 3 tabs that track, navigate, reload
-// and crash at random, the service worker on, a collector whose answers change every few seconds. Every record
-// must arrive exactly once per id, and conservation hold in every surviving tab.
-test('chaos soak, 60 s, fixed seed: every record once, conservation in every surviving tab', async () => {
+// and crash at random moments, the service worker on, a collector whose answers change every few seconds and counts
+// every arrival. No record may be lost (but those a crash took before their write-ahead committed), duplicates
+// before any dedup stay at or under 0.1 % of records, and conservation holds in every surviving tab.
+test('chaos soak, 60 s, fixed seed: no loss, duplicates ≤ 0.1 %, conservation in every surviving tab', async () => {
   // Before the service worker's replay kept a request stored until answered, this lost records (26 of 3 305 in a
   // fresh-clone CI run: each sent by the worker, answered 429, then in no store). See test/e2e/sw-sync.spec.ts.
   test.setTimeout(420_000); // 60 s of chaos, then up to 2 min to settle and every step bounded (see scripts/soak.mjs)
@@ -14,4 +15,5 @@ test('chaos soak, 60 s, fixed seed: every record once, conservation in every sur
   expect(result.problems).toEqual([]);
   expect(result.tracked).toBeGreaterThan(500);
   expect(result.missing).toBe(0);
+  expect(result.duplicates).toBeLessThanOrEqual(result.tracked * MAX_DUPLICATE_SHARE);
 });

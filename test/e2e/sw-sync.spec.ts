@@ -141,6 +141,45 @@ test('records in flight when a controlled page navigates away: the worker acknow
   expect(stats).toMatchObject({ recovered: 0, sent: 0 });
 });
 
+test('records in flight when a controlled page crashes (no pagehide, no marks): the next load asks the worker and does not resend them', async ({ page, context, browserName }) => {
+  test.skip(browserName === 'firefox', 'needs CDP Page.crash to crash the renderer');
+  // The worker starts in the registering page's renderer; the crashing page is another tab (its own renderer), so
+  // the worker outlives it. (A crash of the worker's own renderer takes the answer with it: nobody in the browser
+  // sees it, and the resend is a duplicate only the server can drop — see the soak's causes.)
+  await controlledPage(page, collector, '/outbox-sw.js?queue=crash-acks');
+  const victim = await context.newPage();
+  victim.on('pageerror', (e) => errors.push(e.message));
+  await victim.goto(`${collector.url}/fixtures/blank.html`);
+  expect(await victim.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+  const options = { flushAt: 30 }; // IndexedDB storage
+  await boot(victim, options);
+  collector.setFault({ mode: 'slow', delayMs: 1500, times: 1 }); // stored at once, answered 1.5 s later
+  await victim.evaluate(() => {
+    const outbox = (window as unknown as { outbox: { track(t: string, b: unknown): string } }).outbox;
+    for (let i = 0; i < 30; i++) outbox.track('event-create', { tag: 'crash-acks', i });
+  });
+  await expect.poll(() => collector.fault().mode).toBe('none'); // the request is at the collector, its answer held
+  const volatile = () =>
+    victim.evaluate(async (bundle) => {
+      const { durableStorageOf } = await import(bundle);
+      return durableStorageOf((window as unknown as { outbox: unknown }).outbox).volatileCount() as number;
+    }, BUNDLE);
+  await expect.poll(volatile).toBe(0); // committed: the next load finds all 30, unmarked
+  const cdp = await context.newCDPSession(victim);
+  const crashed = new Promise((r) => victim.once('crash', r));
+  cdp.send('Page.crash').catch(() => undefined); // never answers: the renderer is gone
+  await crashed;
+  await victim.close();
+  await boot(page, options); // the next load: recovers the crashed page's 30 at once (its tab lock is gone)
+  // Before the question to the worker this load resent the 30 at once, while the first request's answer was still
+  // held: 30 duplicates (measured on the old code).
+  await expect.poll(() => pageStoredEvents(page), { timeout: 20_000 }).toBe(0);
+  const arrivals = [...collector.arrivals().values()].map((a) => a.length);
+  expect({ ids: arrivals.length, extra: arrivals.reduce((n, k) => n + k - 1, 0) }).toEqual({ ids: 30, extra: 0 });
+  expect(delivered(collector, 'crash-acks')).toMatchObject({ unique: 30 });
+  expect(await page.evaluate(() => (window as unknown as { outbox: { stats(): Record<string, unknown> } }).outbox.stats())).toMatchObject({ sent: 0 });
+});
+
 test('207 on replay: acked ids done, 4xx ids dropped and reported, 5xx ids re-queued alone and delivered next', async ({ page, context, browserName }) => {
   test.skip(browserName === 'firefox', 'needs CDP ServiceWorker.dispatchSyncEvent; Firefox has no CDP and no SyncManager');
   collector.setFault({ mode: 'down' });

@@ -21,6 +21,8 @@ export interface WorkerdOptions {
   browserBuilds?: boolean;
   /** Listen on a real socket on 127.0.0.1 too (tests that fetch() the Worker over HTTP). @default false */
   socket?: boolean;
+  /** Compatibility flags (e.g. `nodejs_compat`: Node built-ins such as `node:async_hooks` stay imports). */
+  compatibilityFlags?: string[];
 }
 
 export interface Workerd {
@@ -42,7 +44,7 @@ export async function startWorkerd(o: WorkerdOptions): Promise<Workerd> {
     target: 'es2022',
     mainFields: o.browserBuilds ? ['browser', 'module', 'main'] : ['module', 'main'],
     conditions: o.browserBuilds ? ['workerd', 'worker', 'browser'] : ['workerd', 'worker'],
-    external: ['cloudflare:*'],
+    external: o.compatibilityFlags?.includes('nodejs_compat') ? ['cloudflare:*', 'node:*'] : ['cloudflare:*'],
     logLevel: 'error',
   });
   const mf = new Miniflare({
@@ -50,6 +52,7 @@ export async function startWorkerd(o: WorkerdOptions): Promise<Workerd> {
     modulesRoot: outDir, // module names are relative to it; a path outside the cwd cannot use '..'
     scriptPath,
     compatibilityDate: '2025-09-01',
+    ...(o.compatibilityFlags ? { compatibilityFlags: o.compatibilityFlags } : {}),
     cf: false, // no Request.cf from the internet
     ...(o.socket ? { host: '127.0.0.1', port: 0 } : {}),
     bindings: o.bindings ?? {},

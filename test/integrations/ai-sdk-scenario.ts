@@ -68,3 +68,10 @@ export function shape(rows: Row[]): string[] {
   };
   return rows.map((r) => `${path(r)} | ${r.type} | ${r.model} | ${JSON.stringify(r.usageDetails)}`).sort();
 }
+
+/**
+ * The one deliberate difference: Langfuse's integration puts the whole call's model and summed usage on the
+ * `invoke_agent` span too; Outbox's agent observations, like @langfuse/tracing's, carry no model or usage (a type
+ * that is not generation-like), so Langfuse does not count the call's tokens twice in the trace's totals.
+ */
+export const withoutAgentModel = (line: string): string => line.replace(/^(invoke_agent [^|]*\| agent \| )[^|]*\| .*$/, '$1null | null');

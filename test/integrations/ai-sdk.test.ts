@@ -9,8 +9,9 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { startCollector, type Collector } from '../../demo/collector/server.mjs';
 import { createOutboxTracer, OutboxVercelAiSdkIntegration } from '../../src/integrations/ai-sdk';
 import { createOutbox, type Outbox } from '../../src/node';
+import { startWorkerd } from '../helpers/workerd';
 import { providerWith } from '../otel/helpers';
-import { AI_SDK_NAMES, runAiSdkScenario, shape } from './ai-sdk-scenario';
+import { AI_SDK_NAMES, runAiSdkScenario, shape, withoutAgentModel } from './ai-sdk-scenario';
 
 let reference: Collector;
 let ours: Collector;
@@ -36,13 +37,6 @@ function outbox(): Outbox {
   clients.push(c);
   return c;
 }
-
-/**
- * The one deliberate difference: Langfuse's integration puts the whole call's model and summed usage on the
- * `invoke_agent` span too; Outbox's agent observations, like @langfuse/tracing's, carry no model or usage (a type
- * that is not generation-like), so Langfuse does not count the call's tokens twice in the trace's totals.
- */
-const withoutAgentModel = (line: string) => line.replace(/^(invoke_agent [^|]*\| agent \| )[^|]*\| .*$/, '$1null | null');
 
 describe('AI SDK 7: OutboxVercelAiSdkIntegration makes the observations @langfuse/vercel-ai-sdk makes', () => {
   it('generateText with a tool call over two steps, then streamText: same names, types, parents, models and usage', async () => {
@@ -74,6 +68,33 @@ describe('AI SDK 7: OutboxVercelAiSdkIntegration makes the observations @langfus
     expect(streamed.completionStartTime).not.toBeNull();
     expect(streamed.completionStartTime!).toBeGreaterThanOrEqual(streamed.startTime);
     await lfProvider.shutdown();
+  });
+});
+
+/** The reference: @langfuse/vercel-ai-sdk + LangfuseSpanProcessor in Node, as `shape` lines. */
+async function referenceShape(): Promise<string[]> {
+  const lfProvider = providerWith(new LangfuseSpanProcessor({ ...keys, baseUrl: reference.url }));
+  await runAiSdkScenario(new LangfuseVercelAiSdkIntegration({ tracer: lfProvider.getTracer('gen_ai') }));
+  await lfProvider.forceFlush();
+  await reference.waitFor((c) => c.observations().length >= AI_SDK_NAMES.length);
+  await lfProvider.shutdown();
+  return shape(reference.observations());
+}
+
+describe('AI SDK 7 in workerd', () => {
+  it('the Workers client with OutboxVercelAiSdkIntegration stores what @langfuse/vercel-ai-sdk stores in Node', async () => {
+    const want = await referenceShape();
+    // Bundled as wrangler bundles (Workers conditions, then the packages' browser builds: `ai`'s gateway imports fs).
+    const workerd = await startWorkerd({ entry: 'test/worker/fixtures/ai-sdk-app.ts', browserBuilds: true, bindings: { LANGFUSE_BASE_URL: ours.url } });
+    try {
+      const res = await workerd.mf.dispatchFetch('http://worker/');
+      expect(await res.json()).toEqual(['Sunny in Paris', 'Hello from the stream']);
+    } finally {
+      await workerd.dispose();
+    }
+    await ours.waitFor((c) => c.observations().length >= AI_SDK_NAMES.length);
+    expect(shape(ours.observations())).toEqual(want.map(withoutAgentModel));
+    expect(ours.stats().spanDuplicates).toBe(0);
   });
 });
 

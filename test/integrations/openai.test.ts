@@ -201,3 +201,76 @@ describe('observeOpenAI streams', () => {
     expect(ob.stats()).toMatchObject({ queued: 0 });
   });
 });
+
+describe('observeOpenAI parents', () => {
+  it('a call inside startActiveObservation is its child; parentSpanContext continues a remote trace; an observation as `outbox` nests', async () => {
+    ours.reset();
+    const ob = outbox();
+    const client = observeOpenAI(newOpenAI(), { outbox: ob });
+    const ask = { model: 'gpt-4o-mini', messages: [{ role: 'user' as const, content: 'hi' }] };
+    const turn = await ob.startActiveObservation('turn', async (t) => {
+      await client.chat.completions.create(ask);
+      return t;
+    });
+    const remote = { traceId: '0123456789abcdef0123456789abcdef', spanId: '0123456789abcdef' };
+    await observeOpenAI(newOpenAI(), { outbox: ob, parentSpanContext: remote, generationName: 'remote-child' }).chat.completions.create(ask);
+    const agent = ob.startObservation('agent', {}, { asType: 'agent' });
+    await observeOpenAI(newOpenAI(), { outbox: agent, generationName: 'agent-child' }).chat.completions.create(ask);
+    agent.end();
+    await ob.flush();
+    await ours.waitFor((c) => c.observations().length >= 5);
+    const by = (name: string) => ours.observations().find((o) => o.name === name)!;
+    expect(by('OpenAI.chat')).toMatchObject({ parentObservationId: turn.id, traceId: turn.traceId });
+    expect(by('remote-child')).toMatchObject({ parentObservationId: remote.spanId, traceId: remote.traceId });
+    expect(by('agent-child')).toMatchObject({ parentObservationId: agent.id, traceId: agent.traceId });
+  });
+});
+
+describe('an OpenAI-compatible client of the same shape (WebLLM engine)', () => {
+  // A stand-in with the shape of WebLLM's MLCEngine (`engine.chat.completions.create`, an async generator of chunks
+  // when streaming, the last chunk's usage with WebLLM's `extra` timings), as its openai_api_protocols types declare;
+  // WebLLM itself needs WebGPU and model weights, which cannot run here.
+  class MLCEngine {
+    chat = {
+      completions: {
+        create: async (request: { stream?: boolean; messages: { content: string }[] }) => {
+          const usage = { prompt_tokens: 9, completion_tokens: 3, total_tokens: 12, extra: { e2e_latency_s: 0.42, prefill_tokens_per_s: 210.5, decode_tokens_per_s: 31.2, time_to_first_token_s: 0.08, time_per_output_token_s: 0.03 } };
+          const base = { id: 'chatcmpl-webllm', created: 1, model: 'Llama-3.2-1B-Instruct-q4f16_1-MLC', object: 'chat.completion.chunk' };
+          if (!request.stream) {
+            return { ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'Hi there!' }, finish_reason: 'stop', logprobs: null }], usage };
+          }
+          return (async function* () {
+            for (const content of ['Hi', ' there', '!']) {
+              await new Promise((r) => setTimeout(r, 2));
+              yield { ...base, choices: [{ index: 0, delta: { content }, finish_reason: null, logprobs: null }] };
+            }
+            yield { ...base, choices: [], usage };
+          })();
+        },
+      },
+    };
+  }
+
+  it('records the generation with usage and WebLLM extra timings; the stream gives the same chunks', async () => {
+    ours.reset();
+    const ob = outbox();
+    const engine = observeOpenAI(new MLCEngine(), { outbox: ob });
+    const plainChunks: unknown[] = [];
+    for await (const c of (await new MLCEngine().chat.completions.create({ stream: true, messages: [{ content: 'hi' }] })) as AsyncIterable<unknown>) plainChunks.push(c);
+    const chunks: unknown[] = [];
+    for await (const c of (await engine.chat.completions.create({ stream: true, messages: [{ content: 'hi' }] })) as AsyncIterable<unknown>) chunks.push(c);
+    expect(chunks).toEqual(plainChunks);
+    const whole = await engine.chat.completions.create({ messages: [{ content: 'hi' }] });
+    expect(whole).toMatchObject({ choices: [{ message: { content: 'Hi there!' } }] });
+    await ob.flush();
+    await ours.waitFor((c) => c.observations().length >= 2);
+    const [streamed, nonStreamed] = [...ours.observations()].sort((a, b) => a.startTime - b.startTime);
+    for (const g of [streamed!, nonStreamed!]) {
+      expect(g).toMatchObject({ name: 'MLCEngine.chat', type: 'generation', usageDetails: { input: 9, output: 3, total: 12 } });
+      expect(JSON.parse(g.metadata.usage_extra as string)).toMatchObject({ time_to_first_token_s: 0.08, decode_tokens_per_s: 31.2 });
+    }
+    expect(streamed).toMatchObject({ output: 'Hi there!' });
+    expect(streamed!.completionStartTime).not.toBeNull();
+    expect(nonStreamed!.model).toBe('Llama-3.2-1B-Instruct-q4f16_1-MLC');
+  });
+});

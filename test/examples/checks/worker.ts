@@ -1,0 +1,20 @@
+// Compiled by test/examples/examples.test.ts with @cloudflare/workers-types and no DOM lib.
+import { createOutbox, withOutbox, type Outbox } from 'outbox/worker';
+import { createRelay } from 'outbox/relay';
+
+interface Env {
+  LANGFUSE_SECRET_KEY: string;
+}
+export const handler = withOutbox<Env>({}, {
+  async fetch(_request, env, ctx, outbox: Outbox) {
+    const key: string = env.LANGFUSE_SECRET_KEY; // env is Env, not unknown
+    ctx.waitUntil(outbox.flush());
+    return new Response(key.length > 0 ? 'ok' : 'no key');
+  },
+});
+export const perRequest = (env: Env, ctx: ExecutionContext): Outbox => createOutbox({ env, ctx });
+// @ts-expect-error not an option
+createOutbox({ notAnOption: 1 });
+// @ts-expect-error not an option
+withOutbox({ notAnOption: 1 }, {});
+export const relay = { fetch: createRelay({ allowOrigins: ['https://app.example'] }) } satisfies ExportedHandler;
