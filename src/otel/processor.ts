@@ -3,10 +3,10 @@ import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace
 import { assemble } from '../create';
 import type { ClientHooks } from '../core/client';
 import { optionsFromEnv, OutboxOptionsError } from '../core/options';
-import type { OutboxStats, Transport } from '../core/types';
-import type { Outbox } from '../trace/types';
+import type { OutboxStats, Transport, Wire, WireName } from '../core/types';
+import type { Outbox, ScoreInput } from '../trace/types';
 import { authHeaders, createFetchTransport } from '../transport/fetch';
-import { SDK_VERSION } from '../wire/ingestion';
+import { createIngestionWire, SDK_VERSION } from '../wire/ingestion';
 import { encodeSpan } from './encode';
 import { isDefaultExportSpan } from './filter';
 import { createSpanGroups } from './groups';
@@ -56,7 +56,7 @@ function within(work: Promise<unknown>, ms: number): Promise<void> {
  * Invalid options throw OutboxOptionsError at construction, naming the option.
  */
 export class OutboxSpanProcessor implements SpanProcessor {
-  /** The Outbox client underneath (spans only: it has no ingestion wire, so it is not handed out). */
+  /** The Outbox client underneath (spans and scores; not handed out: its tracing calls would bypass the OTel SDK). */
   readonly #outbox: Outbox;
   readonly #hooks: ClientHooks;
   readonly #settings: ProcessorSettings;
@@ -106,7 +106,11 @@ export class OutboxSpanProcessor implements SpanProcessor {
               return sent;
             },
           };
-          return { ...processorPlatform(settings.ctx, () => this.#flushSoon()), wires: { otlp }, transport };
+          // Scores go as Langfuse's own SDK sends them from a server (@langfuse/client: score-create batches on
+          // /api/public/ingestion), with the spans' keys, through the same queue.
+          const wires: Partial<Record<WireName, Wire>> = { otlp };
+          if (o.endpoint) wires.ingestion = createIngestionWire({ url: o.endpoint, headers, metadata: o.metadata });
+          return { ...processorPlatform(settings.ctx, () => this.#flushSoon()), wires, transport };
         },
       });
     } catch (error) {
@@ -211,6 +215,13 @@ export class OutboxSpanProcessor implements SpanProcessor {
     }
     return this.#shutdown;
   };
+
+  /**
+   * Queues a Langfuse score (`score-create`, checked as the client's score() checks it) in this processor's queue:
+   * sent batched to `/api/public/ingestion` with the same keys as the spans, retried like them, flushed by
+   * forceFlush() and shutdown(). Returns its id, or '' when it was dropped 'invalid'. Never throws.
+   */
+  score = (score: ScoreInput): string => this.#outbox.score(score);
 
   /** The client's counters plus `filtered`. */
   stats = (): OutboxSpanProcessorStats => ({ ...this.#outbox.stats(), filtered: this.#filtered });

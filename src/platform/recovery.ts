@@ -122,7 +122,7 @@ function listenToPage(
       // back), then let the lock go in this task; a cached page holding it is evicted as soon as another
       // tab asks (WebLocksContention, platform-facts §5). The mark is the spill's park note in localStorage,
       // written just now; only without it one in IndexedDB (WebKit would commit that one only on a restore,
-      // and report it failed then: platform-facts §9).
+      // and report it failed then: platform-facts §11).
       if (!noted) store.park();
       tab.suspend();
       cachedNow = true;

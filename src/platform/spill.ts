@@ -36,7 +36,7 @@ function storage(): globalThis.Storage | undefined {
 /**
  * Writes this client's spill (replacing an older one). Into the back/forward cache (`persisted`) it is written even
  * without events: it is then this client's park note (see parkNotes), written synchronously because WebKit runs
- * no IndexedDB transaction a page begins in its last pagehide before caching it (platform-facts §9). Returns whether
+ * no IndexedDB transaction a page begins in its last pagehide before caching it (platform-facts §11). Returns whether
  * it was written. Throws what localStorage throws (quota), and a clear error when localStorage cannot be used at
  * all, so the caller can report that these records now live in memory only; with no events to save, never throws.
  */

@@ -24,7 +24,7 @@ export interface Tab {
   /**
    * Ends the service workers of the profile, as the browser does to an idle one; the tab may be left elsewhere
    * (about:blank). Chromium: CDP ServiceWorker.stopAllWorkers. WebKit: no command for it, so the tab leaves the
-   * origin and waits out WebKit's termination delay for a worker without clients (platform-facts §9).
+   * origin and waits out WebKit's termination delay for a worker without clients (platform-facts §11).
    */
   endServiceWorkers?(): Promise<void>;
 }

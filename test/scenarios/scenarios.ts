@@ -553,7 +553,7 @@ function serviceWorkerScenario(): Scenario {
           await navigator.serviceWorker.ready;
           if (!navigator.serviceWorker.controller) await changed;
         }, '/fixtures/sw-nosync.js');
-        // WebKit: a page is controlled only after a reload, even with clients.claim() (platform-facts §9).
+        // WebKit: a page is controlled only after a reload, even with clients.claim() (platform-facts §11).
         if (!(await tab.evaluate(() => navigator.serviceWorker.controller !== null))) {
           await tab.reload();
           await until('a controlled page', () => tab.evaluate(() => navigator.serviceWorker.controller !== null), (ok) => ok);

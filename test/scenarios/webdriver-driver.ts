@@ -16,7 +16,7 @@ Promise.resolve()
   .then((value) => done({ value: value === undefined ? null : value }), (e) => done({ error: e instanceof Error ? e.name + ': ' + e.message + ' | ' + e.stack : String(e) }));`;
 
 /**
- * WebKit ends a service worker left without clients after a delay: measured here (platform-facts §9) as the same
+ * WebKit ends a service worker left without clients after a delay: measured here (platform-facts §11) as the same
  * instance after 9.5 s away, a new one after 10 s. 2 s of margin; the scenario checks that it met a new instance.
  */
 export const WEBKIT_SW_TERMINATION_WAIT_MS = 12_000;
