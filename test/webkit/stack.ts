@@ -1,6 +1,6 @@
 /**
  * WebKit here: WebKitGTK's WebDriver (`WebKitWebDriver`, Debian's webkit2gtk-driver) driving its MiniBrowser under
- * Xvfb (docs/platform-facts.md §9). One driver process serves one session: each worker starts its own stack and
+ * Xvfb (docs/platform-facts.md §11). One driver process serves one session: each worker starts its own stack and
  * ends it by the PIDs it started.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
