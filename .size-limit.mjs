@@ -66,6 +66,15 @@ export default [
     limit: '15.25 KiB',
   },
   {
+    // The part of outbox/ai-sdk that is @ai-sdk/otel and @opentelemetry/api (docs/integrations.md quotes it).
+    name: '@ai-sdk/otel: import { OpenTelemetry } (bundled by esbuild; ai external)',
+    path: 'node_modules/@ai-sdk/otel/dist/index.js',
+    import: '{ OpenTelemetry }',
+    modifyEsbuildConfig: (config) => ({ ...config, external: ['ai'] }),
+    gzip: true,
+    limit: '13.5 KiB',
+  },
+  {
     name: 'outbox/chrome-ai: import { observeLanguageModel } (bundled by esbuild)',
     path: 'dist/chrome-ai.js',
     import: '{ observeLanguageModel }',

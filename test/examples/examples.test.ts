@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCollector, type Collector } from '../../demo/collector/server.mjs';
 import { startWorkerd } from '../helpers/workerd';
-import { appDir, prepareExampleApp, root } from './app';
+import { appDir, prepareExampleApp, root, snippets } from './app';
 
 const run = promisify(execFile);
 
@@ -68,7 +68,8 @@ async function typecheck(env: keyof typeof ENVS, resolution: keyof typeof RESOLU
       skipLibCheck: false,
       noUnusedLocals: true,
     },
-    files: e.files,
+    // The README's and docs' snippets that import outbox, with the examples of their runtime.
+    files: [...e.files, ...snippets().filter((s) => s.env === env).map((s) => s.file)],
   };
   const file = path.join(appDir, `tsconfig.${env.replace(' ', '-')}.${resolution}.json`);
   writeFileSync(file, JSON.stringify(config, null, 2));
@@ -87,8 +88,14 @@ async function typecheck(env: keyof typeof ENVS, resolution: keyof typeof RESOLU
 }
 
 describe('examples type-check against the packed package, without skipLibCheck', () => {
+  it('the README and docs have snippets that import outbox, one per runtime at least', () => {
+    const found = snippets();
+    expect(new Set(found.map((s) => s.env))).toEqual(new Set(['node', 'worker', 'page', 'service worker']));
+    expect(found.filter((s) => s.from.startsWith('README.md')).length).toBeGreaterThanOrEqual(5);
+  });
+
   for (const resolution of Object.keys(RESOLUTIONS) as (keyof typeof RESOLUTIONS)[]) {
-    it(`moduleResolution ${resolution}: node, worker (no DOM), page, service worker`, async () => {
+    it(`moduleResolution ${resolution}: node, worker (no DOM), page, service worker; README and docs snippets`, async () => {
       const envs = Object.keys(ENVS) as (keyof typeof ENVS)[];
       const outputs: string[] = [];
       // Two at a time: the machine has two cores.

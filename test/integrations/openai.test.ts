@@ -93,7 +93,7 @@ function rows(observations: StoredObservation[]) {
 
 describe('observeOpenAI stores what @langfuse/openai stores', () => {
   it('chat and responses, streamed and not, a tool call, an error: same rows, same app-visible results', async () => {
-    const options = { traceName: 'support-chat', userId: 'user-9', sessionId: 'session-4', tags: ['llm', 'beta'], generationMetadata: { feature: 'chat', attempt: 1 } };
+    const options = { traceName: 'support-chat', userId: 'user-9', sessionId: 'session-4', tags: ['llm', 'beta'], generationMetadata: { feature: 'chat', attempt: 1 }, langfusePrompt: { name: 'support', version: 3, isFallback: false } };
     const plain = await calls(newOpenAI());
 
     const lfProvider = providerWith(new LangfuseSpanProcessor({ ...keys, baseUrl: reference.url }));
@@ -126,6 +126,8 @@ describe('observeOpenAI stores what @langfuse/openai stores', () => {
       modelParameters: { temperature: 0.2, max_tokens: 64, response_format: '' },
       trace: { name: 'support-chat', userId: 'user-9', sessionId: 'session-4', tags: ['llm', 'beta'] },
       metadata: { feature: 'chat', attempt: '1' },
+      promptName: 'support',
+      promptVersion: 3,
     });
     expect(got[1]).toMatchObject({ completionStartTime: true, output: 'You said: Stream me' });
     expect(JSON.parse(got[3]!.output!)).toEqual({ tool_calls: [{ function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] });
