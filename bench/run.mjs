@@ -3,7 +3,8 @@
 // Environment: CHROMIUM_PATH (default /usr/bin/chromium), BENCH_RUNS (default 5), BENCH_ONLY=track,sustained,
 // wire,naive,burst,observations,unload,memory,relay,sizes,workerd (default all), BENCH_SUSTAINED (events per
 // sustained run, default 30 000: three times the queue bound, and a full run stays near 10 minutes on 2 cores),
-// BENCH_RELAY_REQUESTS (requests per relay run, default 500).
+// BENCH_RELAY_REQUESTS (requests per relay run, default 500), BENCH_OUTAGES (collector outages in seconds for the
+// recovery part, default 10,60; `node bench/outage.mjs --outages 600` is the 10-minute one).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,12 +20,13 @@ import { measureMemory } from './memory.mjs';
 import { measureRelay } from './relay.mjs';
 import { bundleSizes, zodExternalSizes } from './sizes.mjs';
 import { measureWorkerd } from './workerd.mjs';
+import { measureOutage } from './outage.mjs';
 import { fmt } from './stats.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
 const runs = Number(process.env.BENCH_RUNS ?? 5);
-const PARTS = 'track,sustained,wire,naive,burst,observations,unload,memory,relay,sizes,workerd';
+const PARTS = 'track,sustained,wire,naive,burst,observations,unload,memory,relay,sizes,workerd,outage';
 const only = new Set((process.env.BENCH_ONLY ?? PARTS).split(','));
 
 /** The test suite's Chromium flags, plus precise memory info. */
@@ -130,6 +132,10 @@ try {
       endpoint: collector.endpoint,
       waitEvents: (n) => collector.waitFor((c) => c.stats().eventsStored >= n && c.stats().eventsStored, 60_000).catch(() => collector.stats().eventsStored),
     }, { runs }).catch((error) => ({ error: String(error?.stack ?? error).slice(0, 2000) }));
+  }
+  if (only.has('outage')) {
+    log('recovery after collector outages: Outbox, naive batcher, OTel exporter…');
+    results.outage = await measureOutage({ outagesS: (process.env.BENCH_OUTAGES ?? '10,60').split(',').map(Number) });
   }
 } finally {
   await browser.close();
@@ -269,6 +275,12 @@ else if (results.workerd) {
   row('workerd: events delivered / tracked', `${w.eventsDelivered} / ${w.eventsTracked}`);
 }
 
+for (const { seconds, rows: senders } of results.outage ?? []) {
+  for (const r of senders) {
+    const after = r.afterRecoveryMs === null ? 'not all within 45 s' : `last after ${(r.afterRecoveryMs / 1000).toFixed(1)} s`;
+    row(`${seconds} s collector outage, 200 tracked during it, ${r.name}: delivered, time after recovery, requests during (per min)`, `${r.delivered}/200, ${after}, ${r.requestsDuring} (${r.perMinute.toFixed(1)})`, r.name.startsWith('Outbox') ? 'all ≤ 10 s' : '');
+  }
+}
 const width = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length), 6));
 console.log(`\nOutbox benchmark — ${results.date}, ${results.machine.cpus} × ${results.machine.cpu}, Chromium ${results.machine.chromium}, median (min–max) of ${runs} runs, load average ${results.machine.loadAvgAtStart[0].toFixed(1)} → ${results.machine.loadAvgAtEnd[0].toFixed(1)}\n`);
 console.log(['measure', 'value', 'target'].map((h, i) => h.padEnd(width[i])).join('  '));
