@@ -207,28 +207,40 @@ if (results.burst) {
 if (results.observations) {
   const o = results.observations;
   const bytes = (x) => `${fmt(x.bytesPerSpan, 0)}${x.encodings ? ` (${x.encodings.map((e) => e ?? 'identity').join(', ')})` : ''}`;
-  for (const [key, label] of [['page-outbox', 'page, Outbox (IndexedDB, via relay)'], ['page-otel-web', 'page, @opentelemetry/sdk-trace-web']]) {
+  const WORK = { '': 'observation (start+update+end)', '-active': 'startActiveObservation round trip', '-observe': 'observe()d call' };
+  const OTEL_WORK = { '': 'observation (start+update+end)', '-active': 'startActiveSpan round trip', '-observe': 'startActiveSpan around a call' };
+  for (const [key, label] of ['', '-active', '-observe'].flatMap((k) => [[`page-outbox${k}`, `${WORK[k]} page, Outbox (IndexedDB, via relay)`], [`page-otel-web${k}`, `${OTEL_WORK[k]} page, @opentelemetry/sdk-trace-web`]])) {
     const x = o[key];
     if (!x) continue;
-    row(`observation (start+update+end) ${label}: blocking µs`, fmt(x.blockingUsPerObservation));
+    row(`${label}: blocking µs`, fmt(x.blockingUsPerObservation));
     row(`  main-thread until stored (TaskDuration / ThreadTime), µs`, `${fmt(x.mainThreadTaskUsPerObservation)} / ${fmt(x.mainThreadCpuUsPerObservation)}`);
     row(`  bytes/span at the collector, requests per ${o.observations}, stored`, `${bytes(x)}, ${fmt(x.requests, 0)}, ${fmt(x.stored, 0)}`);
     if (x.pageToRelayBytesPerSpan) row(`  bytes/span page → relay`, fmt(x.pageToRelayBytesPerSpan, 0));
   }
-  for (const [key, label] of [['node-outbox', 'Node, Outbox dist/node.js'], ['node-langfuse', 'Node, @langfuse/tracing + LangfuseSpanProcessor']]) {
+  for (const [key, label] of ['', '-active', '-observe'].flatMap((k) => [[`node-outbox${k}`, `${WORK[k]} Node, Outbox dist/node.js`], [`node-langfuse${k}`, `${WORK[k]} Node, @langfuse/tracing + LangfuseSpanProcessor`]])) {
     const x = o[key];
     if (!x) continue;
     if (x.error) {
-      row(`observation ${label}`, `failed: ${x.error.split('\n')[0]}`);
+      row(`${label}`, `failed: ${x.error.split('\n')[0]}`);
       continue;
     }
-    row(`observation (start+update+end) ${label}: blocking µs (wall / process CPU)`, `${fmt(x.blockingUsPerObservation)} / ${fmt(x.blockingCpuUsPerObservation)}`);
+    row(`${label}: blocking µs (wall / process CPU)`, `${fmt(x.blockingUsPerObservation)} / ${fmt(x.blockingCpuUsPerObservation)}`);
     row(`  process CPU until stored, µs`, fmt(x.cpuUsPerObservation));
     row(`  bytes/span at the collector, requests per ${o.observations}, stored`, `${bytes(x)}, ${fmt(x.requests, 0)}, ${fmt(x.stored, 0)}`);
   }
   const ratio = (a, b, k) => (o[a]?.[k] && o[b]?.[k] ? `${(o[a][k].median / o[b][k].median).toFixed(2)}×` : 'n/a');
   row('observation ratio page Outbox/OTel web: blocking · main-thread CPU · bytes/span', [ratio('page-outbox', 'page-otel-web', 'blockingUsPerObservation'), ratio('page-outbox', 'page-otel-web', 'mainThreadCpuUsPerObservation'), ratio('page-outbox', 'page-otel-web', 'bytesPerSpan')].join(' · '));
   row('observation ratio Node Outbox/Langfuse: blocking · CPU · bytes/span', [ratio('node-outbox', 'node-langfuse', 'blockingUsPerObservation'), ratio('node-outbox', 'node-langfuse', 'cpuUsPerObservation'), ratio('node-outbox', 'node-langfuse', 'bytesPerSpan')].join(' · '));
+  const cpuOf = (client) => o[`cpu-${client}`];
+  if (cpuOf('outbox') && !cpuOf('outbox').error && cpuOf('langfuse') && !cpuOf('langfuse').error) {
+    for (const kind of ['plain', 'active', 'observe']) {
+      row(`Node CPU µs per observation, nothing sent (${kind}): Outbox / @langfuse/tracing`, `${fmt(cpuOf('outbox')[kind])} / ${fmt(cpuOf('langfuse')[kind])}`);
+    }
+  }
+  for (const k of ['-active', '-observe']) {
+    row(`${WORK[k]} ratio page Outbox/OTel web: blocking · main-thread CPU`, [ratio(`page-outbox${k}`, `page-otel-web${k}`, 'blockingUsPerObservation'), ratio(`page-outbox${k}`, `page-otel-web${k}`, 'mainThreadCpuUsPerObservation')].join(' · '));
+    row(`${WORK[k]} ratio Node Outbox/Langfuse: blocking · CPU`, [ratio(`node-outbox${k}`, `node-langfuse${k}`, 'blockingUsPerObservation'), ratio(`node-outbox${k}`, `node-langfuse${k}`, 'cpuUsPerObservation')].join(' · '));
+  }
 }
 if (results.unload) {
   const u = results.unload;
