@@ -9,8 +9,9 @@ const ENV_KEYS: Record<string, string[]> = {
   flushAt: ['OUTBOX_FLUSH_AT', 'LANGFUSE_FLUSH_AT'],
   flushInterval: ['OUTBOX_FLUSH_INTERVAL', 'LANGFUSE_FLUSH_INTERVAL'],
   sampleRate: ['OUTBOX_SAMPLE_RATE', 'LANGFUSE_SAMPLE_RATE'],
+  timeout: ['OUTBOX_TIMEOUT', 'LANGFUSE_TIMEOUT'],
 };
-const NUMERIC = ['flushAt', 'flushInterval', 'sampleRate'];
+const NUMERIC = ['flushAt', 'flushInterval', 'sampleRate', 'timeout'];
 
 /** Option values read from an environment, and the variable each came from (named in error messages). */
 export interface EnvOptions {

@@ -48,7 +48,12 @@ export const optionsShape = {
   flushInterval: z.optional(
     z
       .custom<number>((v) => typeof v === 'number' && Number.isFinite(v) && v > 0, { error: 'must be a number of seconds > 0' })
-      .check(z.refine((v) => v <= 86_400, { error: 'must be at most 86400 seconds' })),
+      .check(z.refine((v) => v <= 86_400, { error: 'must be at most 86400 seconds' }))
+      .check(
+        z.refine((v) => !(v >= 1000 && v % 1000 === 0), {
+          error: 'is in seconds, as in the Langfuse SDKs: a whole number of thousands is milliseconds by mistake (write 1 for one second)',
+        }),
+      ),
   ),
   maxBatchBytes: int(1024),
   maxEventBytes: int(64),
@@ -56,6 +61,11 @@ export const optionsShape = {
   maxEventAgeMs: int(1000),
   storage: oneOf(['indexeddb', 'memory'], "must be 'indexeddb' or 'memory'"),
   requestTimeoutMs: int(1),
+  timeout: z.optional(
+    z.custom<number>((v) => typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= 600, {
+      error: 'must be a number of seconds > 0 and ≤ 600 (as in the Langfuse SDKs; requestTimeoutMs is the same in milliseconds)',
+    }),
+  ),
   retry: z.optional(retrySchema),
   compression: oneOf(['none', 'gzip', 'auto'], "must be 'none', 'gzip' or 'auto'"),
   headers: z.optional(

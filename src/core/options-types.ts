@@ -26,7 +26,10 @@ export interface OutboxOptions {
   flushAt?: number;
   /** The most records one request carries: a burst goes out in few requests. @default 500 */
   maxBatchEvents?: number;
-  /** SECONDS (as in the Langfuse SDKs): the longest a queued event waits before it is sent. @default 1 */
+  /**
+   * SECONDS (as in the Langfuse SDKs): the longest a queued event waits before it is sent. A whole number of
+   * thousands (1000, 5000, …) is refused: that is milliseconds by mistake. @default 1
+   */
   flushInterval?: number;
   /** A batch is cut before its encoded body exceeds this many bytes. @default 524288 */
   maxBatchBytes?: number;
@@ -40,6 +43,11 @@ export interface OutboxOptions {
   storage?: 'indexeddb' | 'memory';
   /** A request that has not answered after this long is aborted and retried. @default 10000 */
   requestTimeoutMs?: number;
+  /**
+   * SECONDS, the Langfuse SDKs' name and unit for the same thing as requestTimeoutMs (give one of the two).
+   * LANGFUSE_TIMEOUT.
+   */
+  timeout?: number;
   /** Backoff with full jitter. @default { initialDelayMs: 1000, maxDelayMs: 60000, maxAttempts: 10 } */
   retry?: Partial<RetryPolicy>;
   /**

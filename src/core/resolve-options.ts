@@ -68,6 +68,16 @@ export function resolveOptionsFrom<Shape extends z.core.$ZodLooseShape>(
     retry: { ...DEFAULTS.retry, ...(o.retry ?? {}) },
   };
   Object.assign(resolved, where);
+  // `timeout` (seconds, the Langfuse SDKs' name) is requestTimeoutMs in other units; an explicit requestTimeoutMs
+  // wins over a LANGFUSE_TIMEOUT from the environment, and giving both explicitly is a mistake.
+  if ('timeout' in input && input.timeout !== undefined && 'requestTimeoutMs' in input && input.requestTimeoutMs !== undefined) {
+    throw new OutboxOptionsError('createOutbox: invalid options: give timeout (seconds) or requestTimeoutMs (milliseconds), not both');
+  }
+  const withTimeout = resolved as { timeout?: number; requestTimeoutMs: number };
+  if (withTimeout.timeout !== undefined) {
+    if (!('requestTimeoutMs' in input) || input.requestTimeoutMs === undefined) withTimeout.requestTimeoutMs = Math.ceil(withTimeout.timeout * 1000);
+    delete withTimeout.timeout;
+  }
   if (resolved.maxEventBytes > resolved.maxBatchBytes) {
     throw new OutboxOptionsError(
       `createOutbox: invalid options: maxEventBytes must be ≤ maxBatchBytes (${resolved.maxBatchBytes}), got ${resolved.maxEventBytes}`,
