@@ -4,9 +4,10 @@
 // CPU), process CPU µs per observation and time until the collector stored them all, spans and bytes from the
 // collector's request log.
 import { performance } from 'node:perf_hooks';
-import { observationWork } from './observation-work.mjs';
+import { activeWork, makeObserveWork, observationWork } from './observation-work.mjs';
 
-const [client, url, nArg, runsArg] = process.argv.slice(2);
+// kind: 'plain' (startObservation + update + end), 'active' (startActiveObservation), 'observe' (an observe()d call).
+const [client, url, nArg, runsArg, kind = 'plain'] = process.argv.slice(2);
 const n = Number(nArg);
 const runs = Number(runsArg);
 const chunk = 100;
@@ -18,23 +19,30 @@ const control = async (path, init) => {
 };
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
-/** @returns {Promise<{ start: Function, flush: () => Promise<void>, close: () => Promise<void> }>} */
+/** @returns {Promise<{ api: object, flush: () => Promise<void>, close: () => Promise<void> }>} */
 async function open() {
   if (client === 'outbox') {
     const { createOutbox } = await import('../dist/node.js');
     const outbox = createOutbox({ baseUrl: url, ...auth });
-    return { start: outbox.startObservation, flush: outbox.flush, close: outbox.shutdown };
+    return { api: outbox, flush: outbox.flush, close: outbox.shutdown };
   }
   const { NodeTracerProvider } = await import('@opentelemetry/sdk-trace-node');
   const { LangfuseSpanProcessor } = await import('@langfuse/otel');
-  const { startObservation, setLangfuseTracerProvider } = await import('@langfuse/tracing');
+  const tracing = await import('@langfuse/tracing');
   const processor = new LangfuseSpanProcessor({ baseUrl: url, ...auth }); // its defaults: batched export
   const provider = new NodeTracerProvider({ spanProcessors: [processor] });
-  setLangfuseTracerProvider(provider);
-  return { start: startObservation, flush: () => processor.forceFlush(), close: () => provider.shutdown() };
+  provider.register(); // AsyncLocalStorage context, as an app using startActiveObservation sets up
+  tracing.setLangfuseTracerProvider(provider);
+  return { api: tracing, flush: () => processor.forceFlush(), close: () => provider.shutdown() };
 }
 
 const c = await open();
+const work =
+  kind === 'active'
+    ? (i) => activeWork(c.api.startActiveObservation, i)
+    : kind === 'observe'
+      ? makeObserveWork(c.api.observe)
+      : (i) => observationWork(c.api.startObservation, i);
 const out = [];
 for (let r = 0; r <= runs; r++) {
   await control('reset', { method: 'POST' });
@@ -45,7 +53,7 @@ for (let r = 0; r <= runs; r++) {
   for (let i = 0; i < n; i += chunk) {
     const a = performance.now();
     const cpuA = process.cpuUsage();
-    for (let j = i; j < Math.min(n, i + chunk); j++) observationWork(c.start, j);
+    for (let j = i; j < Math.min(n, i + chunk); j++) work(j);
     await nextTurn(); // the microtasks the calls queued run before it
     const cpuB = process.cpuUsage(cpuA);
     blockingCpuUs += cpuB.user + cpuB.system;

@@ -92,20 +92,28 @@ async function measurePage(browser, collector, relay, otelWeb, { n, runs }) {
   try {
     await page.evaluate(
       async ({ relayUrl, otelPath, otlpUrl, basic }) => {
-        const { observationWork, otelWork } = await import('/bench/observation-work.mjs');
+        const { observationWork, otelWork, activeWork, otelActiveWork, makeObserveWork, makeOtelObserveWork } = await import('/bench/observation-work.mjs');
         const { createOtelWeb } = await import(otelPath);
         const outbox = window.__ob.createOutbox({ relay: relayUrl, publicKey: 'pk-bench' }); // IndexedDB, defaults
         const otel = createOtelWeb({ url: otlpUrl, headers: { Authorization: basic } });
+        const store = window.__ob.durableStorageOf?.(outbox);
+        const observed = makeObserveWork(outbox.observe);
+        const otelObserved = makeOtelObserveWork(otel.tracer);
         window.__clients = {
-          outbox: { work: (i) => observationWork(outbox.startObservation, i), flush: outbox.flush, store: window.__ob.durableStorageOf?.(outbox) },
+          outbox: { work: (i) => observationWork(outbox.startObservation, i), flush: outbox.flush, store },
           'otel-web': { work: (i) => otelWork(otel.tracer, i), flush: otel.flush },
+          'outbox-active': { work: (i) => activeWork(outbox.startActiveObservation, i), flush: outbox.flush, store },
+          'otel-web-active': { work: (i) => otelActiveWork(otel.tracer, i), flush: otel.flush },
+          'outbox-observe': { work: observed, flush: outbox.flush, store },
+          'otel-web-observe': { work: otelObserved, flush: otel.flush },
         };
       },
       { relayUrl: relay.url, otelPath: otelWeb.urlPath, otlpUrl: collector.otlpEndpoint, basic: BASIC },
     );
-    const per = { outbox: [], 'otel-web': [] };
+    const per = { outbox: [], 'otel-web': [], 'outbox-active': [], 'otel-web-active': [], 'outbox-observe': [], 'otel-web-observe': [] };
+    const pairs = [['outbox', 'otel-web'], ['outbox-active', 'otel-web-active'], ['outbox-observe', 'otel-web-observe']];
     for (let r = 0; r <= runs; r++) {
-      for (const name of r % 2 ? ['otel-web', 'outbox'] : ['outbox', 'otel-web']) {
+      for (const name of pairs.flatMap((pair) => (r % 2 ? [...pair].reverse() : pair))) {
         await page.evaluate((name) => {
           const c = window.__clients[name];
           window.__work = c.work;
@@ -131,7 +139,7 @@ async function measurePage(browser, collector, relay, otelWeb, { n, runs }) {
           stored,
           requests: log.length,
           bytesPerSpan: log.reduce((a, x) => a + x.bytes, 0) / Math.max(1, spans),
-          pageBytesPerSpan: name === 'outbox' ? (relay.counted.bytes - relay0.bytes) / n : undefined,
+          pageBytesPerSpan: name.startsWith('outbox') ? (relay.counted.bytes - relay0.bytes) / n : undefined,
           encodings: [...new Set(log.map((x) => x.contentEncoding))],
         });
       }
@@ -142,8 +150,8 @@ async function measurePage(browser, collector, relay, otelWeb, { n, runs }) {
   }
 }
 
-async function measureNode(benchDir, collector, client, { n, runs }) {
-  const { stdout } = await run(process.execPath, [path.join(benchDir, 'observations-node.mjs'), client, collector.url, String(n), String(runs)], {
+async function measureNode(benchDir, collector, client, { n, runs, kind }) {
+  const { stdout } = await run(process.execPath, [path.join(benchDir, 'observations-node.mjs'), client, collector.url, String(n), String(runs), kind], {
     timeout: 300_000,
     maxBuffer: 1 << 20,
   });
@@ -169,21 +177,21 @@ export async function measureObservations(browser, collector, { benchDir, dist, 
         stored: summarize(list.map((x) => x.stored)),
         requests: summarize(list.map((x) => x.requests)),
         bytesPerSpan: summarize(list.map((x) => x.bytesPerSpan)),
-        pageToRelayBytesPerSpan: name === 'outbox' ? summarize(list.map((x) => x.pageBytesPerSpan)) : undefined,
+        pageToRelayBytesPerSpan: name.startsWith('outbox') ? summarize(list.map((x) => x.pageBytesPerSpan)) : undefined,
         encodings: list[0]?.encodings,
       };
     }
   } finally {
     await relay.close();
   }
-  for (const client of ['outbox', 'langfuse']) {
+  for (const [kind, suffix] of [['plain', ''], ['active', '-active'], ['observe', '-observe']]) for (const client of ['outbox', 'langfuse']) {
     collector.reset();
-    const list = await measureNode(benchDir, collector, client, { n, runs }).catch((error) => ({ error: String(error?.stderr || error).slice(0, 2000) }));
+    const list = await measureNode(benchDir, collector, client, { n, runs, kind }).catch((error) => ({ error: String(error?.stderr || error).slice(0, 2000) }));
     if (list.error) {
-      out[`node-${client}`] = list;
+      out[`node-${client}${suffix}`] = list;
       continue;
     }
-    out[`node-${client}`] = {
+    out[`node-${client}${suffix}`] = {
       blockingUsPerObservation: summarize(list.map((x) => x.blockingUsPerObservation)),
       blockingCpuUsPerObservation: summarize(list.map((x) => x.blockingCpuUsPerObservation)),
       cpuUsPerObservation: summarize(list.map((x) => x.cpuUsPerObservation)),
@@ -193,6 +201,11 @@ export async function measureObservations(browser, collector, { benchDir, dist, 
       bytesPerSpan: summarize(list.map((x) => x.bytes / Math.max(1, x.spans))),
       encodings: list[0]?.encodings,
     };
+  }
+  for (const client of ['outbox', 'langfuse']) {
+    const { stdout } = await run(process.execPath, [path.join(benchDir, 'observations-cpu.mjs'), client, String(runs)], { timeout: 300_000, maxBuffer: 1 << 20 }).catch((error) => ({ stdout: JSON.stringify({ error: String(error).slice(0, 500) }) }));
+    const per = JSON.parse(stdout.trim().split('\n').pop());
+    out[`cpu-${client}`] = per.error ? per : Object.fromEntries(Object.entries(per).map(([kind, list]) => [kind, summarize(list)]));
   }
   return out;
 }

@@ -8,5 +8,6 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 export function createOtelWeb({ url, headers }) {
   const processor = new BatchSpanProcessor(new OTLPTraceExporter({ url, headers }));
   const provider = new WebTracerProvider({ spanProcessors: [processor] });
+  provider.register(); // its StackContextManager: what startActiveSpan runs under in a page
   return { tracer: provider.getTracer('bench'), flush: () => processor.forceFlush(), shutdown: () => provider.shutdown() };
 }

@@ -3,7 +3,8 @@
 // Environment: CHROMIUM_PATH (default /usr/bin/chromium), BENCH_RUNS (default 5), BENCH_ONLY=track,sustained,
 // wire,naive,burst,observations,unload,memory,relay,sizes,workerd (default all), BENCH_SUSTAINED (events per
 // sustained run, default 30 000: three times the queue bound, and a full run stays near 10 minutes on 2 cores),
-// BENCH_RELAY_REQUESTS (requests per relay run, default 500).
+// BENCH_RELAY_REQUESTS (requests per relay run, default 500), BENCH_OUTAGES (collector outages in seconds for the
+// recovery part, default 10,60; `node bench/outage.mjs --outages 600` is the 10-minute one).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,12 +20,13 @@ import { measureMemory } from './memory.mjs';
 import { measureRelay } from './relay.mjs';
 import { bundleSizes, zodExternalSizes } from './sizes.mjs';
 import { measureWorkerd } from './workerd.mjs';
+import { measureOutage } from './outage.mjs';
 import { fmt } from './stats.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
 const runs = Number(process.env.BENCH_RUNS ?? 5);
-const PARTS = 'track,sustained,wire,naive,burst,observations,unload,memory,relay,sizes,workerd';
+const PARTS = 'track,sustained,wire,naive,burst,observations,unload,memory,relay,sizes,workerd,outage';
 const only = new Set((process.env.BENCH_ONLY ?? PARTS).split(','));
 
 /** The test suite's Chromium flags, plus precise memory info. */
@@ -131,6 +133,10 @@ try {
       waitEvents: (n) => collector.waitFor((c) => c.stats().eventsStored >= n && c.stats().eventsStored, 60_000).catch(() => collector.stats().eventsStored),
     }, { runs }).catch((error) => ({ error: String(error?.stack ?? error).slice(0, 2000) }));
   }
+  if (only.has('outage')) {
+    log('recovery after collector outages: Outbox, naive batcher, OTel exporter…');
+    results.outage = await measureOutage({ outagesS: (process.env.BENCH_OUTAGES ?? '10,60').split(',').map(Number) });
+  }
 } finally {
   await browser.close();
   await collector.close();
@@ -201,28 +207,40 @@ if (results.burst) {
 if (results.observations) {
   const o = results.observations;
   const bytes = (x) => `${fmt(x.bytesPerSpan, 0)}${x.encodings ? ` (${x.encodings.map((e) => e ?? 'identity').join(', ')})` : ''}`;
-  for (const [key, label] of [['page-outbox', 'page, Outbox (IndexedDB, via relay)'], ['page-otel-web', 'page, @opentelemetry/sdk-trace-web']]) {
+  const WORK = { '': 'observation (start+update+end)', '-active': 'startActiveObservation round trip', '-observe': 'observe()d call' };
+  const OTEL_WORK = { '': 'observation (start+update+end)', '-active': 'startActiveSpan round trip', '-observe': 'startActiveSpan around a call' };
+  for (const [key, label] of ['', '-active', '-observe'].flatMap((k) => [[`page-outbox${k}`, `${WORK[k]} page, Outbox (IndexedDB, via relay)`], [`page-otel-web${k}`, `${OTEL_WORK[k]} page, @opentelemetry/sdk-trace-web`]])) {
     const x = o[key];
     if (!x) continue;
-    row(`observation (start+update+end) ${label}: blocking µs`, fmt(x.blockingUsPerObservation));
+    row(`${label}: blocking µs`, fmt(x.blockingUsPerObservation));
     row(`  main-thread until stored (TaskDuration / ThreadTime), µs`, `${fmt(x.mainThreadTaskUsPerObservation)} / ${fmt(x.mainThreadCpuUsPerObservation)}`);
     row(`  bytes/span at the collector, requests per ${o.observations}, stored`, `${bytes(x)}, ${fmt(x.requests, 0)}, ${fmt(x.stored, 0)}`);
     if (x.pageToRelayBytesPerSpan) row(`  bytes/span page → relay`, fmt(x.pageToRelayBytesPerSpan, 0));
   }
-  for (const [key, label] of [['node-outbox', 'Node, Outbox dist/node.js'], ['node-langfuse', 'Node, @langfuse/tracing + LangfuseSpanProcessor']]) {
+  for (const [key, label] of ['', '-active', '-observe'].flatMap((k) => [[`node-outbox${k}`, `${WORK[k]} Node, Outbox dist/node.js`], [`node-langfuse${k}`, `${WORK[k]} Node, @langfuse/tracing + LangfuseSpanProcessor`]])) {
     const x = o[key];
     if (!x) continue;
     if (x.error) {
-      row(`observation ${label}`, `failed: ${x.error.split('\n')[0]}`);
+      row(`${label}`, `failed: ${x.error.split('\n')[0]}`);
       continue;
     }
-    row(`observation (start+update+end) ${label}: blocking µs (wall / process CPU)`, `${fmt(x.blockingUsPerObservation)} / ${fmt(x.blockingCpuUsPerObservation)}`);
+    row(`${label}: blocking µs (wall / process CPU)`, `${fmt(x.blockingUsPerObservation)} / ${fmt(x.blockingCpuUsPerObservation)}`);
     row(`  process CPU until stored, µs`, fmt(x.cpuUsPerObservation));
     row(`  bytes/span at the collector, requests per ${o.observations}, stored`, `${bytes(x)}, ${fmt(x.requests, 0)}, ${fmt(x.stored, 0)}`);
   }
   const ratio = (a, b, k) => (o[a]?.[k] && o[b]?.[k] ? `${(o[a][k].median / o[b][k].median).toFixed(2)}×` : 'n/a');
   row('observation ratio page Outbox/OTel web: blocking · main-thread CPU · bytes/span', [ratio('page-outbox', 'page-otel-web', 'blockingUsPerObservation'), ratio('page-outbox', 'page-otel-web', 'mainThreadCpuUsPerObservation'), ratio('page-outbox', 'page-otel-web', 'bytesPerSpan')].join(' · '));
   row('observation ratio Node Outbox/Langfuse: blocking · CPU · bytes/span', [ratio('node-outbox', 'node-langfuse', 'blockingUsPerObservation'), ratio('node-outbox', 'node-langfuse', 'cpuUsPerObservation'), ratio('node-outbox', 'node-langfuse', 'bytesPerSpan')].join(' · '));
+  const cpuOf = (client) => o[`cpu-${client}`];
+  if (cpuOf('outbox') && !cpuOf('outbox').error && cpuOf('langfuse') && !cpuOf('langfuse').error) {
+    for (const kind of ['plain', 'active', 'observe']) {
+      row(`Node CPU µs per observation, nothing sent (${kind}): Outbox / @langfuse/tracing`, `${fmt(cpuOf('outbox')[kind])} / ${fmt(cpuOf('langfuse')[kind])}`);
+    }
+  }
+  for (const k of ['-active', '-observe']) {
+    row(`${WORK[k]} ratio page Outbox/OTel web: blocking · main-thread CPU`, [ratio(`page-outbox${k}`, `page-otel-web${k}`, 'blockingUsPerObservation'), ratio(`page-outbox${k}`, `page-otel-web${k}`, 'mainThreadCpuUsPerObservation')].join(' · '));
+    row(`${WORK[k]} ratio Node Outbox/Langfuse: blocking · CPU`, [ratio(`node-outbox${k}`, `node-langfuse${k}`, 'blockingUsPerObservation'), ratio(`node-outbox${k}`, `node-langfuse${k}`, 'cpuUsPerObservation')].join(' · '));
+  }
 }
 if (results.unload) {
   const u = results.unload;
@@ -269,6 +287,12 @@ else if (results.workerd) {
   row('workerd: events delivered / tracked', `${w.eventsDelivered} / ${w.eventsTracked}`);
 }
 
+for (const { seconds, rows: senders } of results.outage ?? []) {
+  for (const r of senders) {
+    const after = r.afterRecoveryMs === null ? 'not all within 45 s' : `last after ${(r.afterRecoveryMs / 1000).toFixed(1)} s`;
+    row(`${seconds} s collector outage, 200 tracked during it, ${r.name}: delivered, time after recovery, requests during (per min)`, `${r.delivered}/200, ${after}, ${r.requestsDuring} (${r.perMinute.toFixed(1)})`, r.name.startsWith('Outbox') ? 'all ≤ 10 s' : '');
+  }
+}
 const width = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i].length), 6));
 console.log(`\nOutbox benchmark — ${results.date}, ${results.machine.cpus} × ${results.machine.cpu}, Chromium ${results.machine.chromium}, median (min–max) of ${runs} runs, load average ${results.machine.loadAvgAtStart[0].toFixed(1)} → ${results.machine.loadAvgAtEnd[0].toFixed(1)}\n`);
 console.log(['measure', 'value', 'target'].map((h, i) => h.padEnd(width[i])).join('  '));

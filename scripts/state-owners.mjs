@@ -1,8 +1,8 @@
 // STYLE 16 (one owner per state), checked with the TypeScript checker over src/: every write to a property of a
 // named type declared in src/ (`x.p = …`, `x.p += …`, `x.p++`, `delete x.p`, `x[k] = …` on such a type) is
 // attributed to the file it is in; a type written from more than one file is a shared bag of state. Prints each such
-// type with its writing files and exits 1 when there is one. `--list` prints every written type and its writers.
-// `npm test` runs it (scripts/test.mjs).
+// type with its writing files and exits 1 when there is one not in KNOWN. `--list` prints every written type and
+// its writers. `npm test` runs it (scripts/test.mjs).
 import ts from 'typescript';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,14 @@ const configPath = path.join(root, 'tsconfig.json');
 const config = ts.parseJsonConfigFileContent(ts.readConfigFile(configPath, ts.sys.readFile).config, ts.sys, root);
 const program = ts.createProgram({ rootNames: config.fileNames.filter((f) => f.startsWith(src)), options: config.options });
 const checker = program.getTypeChecker();
+
+/**
+ * Shared state left for its owners to fold into one module (issue 20 measured 11 such types, 9 by this script;
+ * these are what remains): the tracer's state and its observations' (src/trace/, split into tracer.ts and
+ * tracer-state.ts), and GenerationAttributes, which src/integrations/otel-tracer.ts fills in beside the tracer.
+ * Remove a name once its type is written from one file; a type not listed here fails the check.
+ */
+const KNOWN = new Set(['ObservationState (src/trace/observation.ts)', 'TraceState (src/trace/observation.ts)', 'GenerationAttributes (src/trace/types.ts)']);
 
 /** type name (with its declaring file) → files that write one of its properties → count. */
 const writers = new Map();
@@ -68,6 +76,9 @@ if (process.argv.includes('--list')) {
   for (const [name, byFile] of [...writers].sort(([a], [b]) => a.localeCompare(b))) console.log(`${name}: ${[...byFile].map(([f, n]) => `${f} ×${n}`).join(', ')}`);
   console.log('');
 }
-for (const [name, byFile] of shared) console.log(`${name} is written from ${byFile.size} files: ${[...byFile].map(([f, n]) => `${f} ×${n}`).join(', ')}`);
-console.log(`state types written from more than one file: ${shared.length} (of ${writers.size} written types)`);
-process.exit(shared.length === 0 ? 0 : 1);
+for (const [name, byFile] of shared) {
+  console.log(`${KNOWN.has(name) ? 'known: ' : ''}${name} is written from ${byFile.size} files: ${[...byFile].map(([f, n]) => `${f} ×${n}`).join(', ')}`);
+}
+const fresh = shared.filter(([name]) => !KNOWN.has(name));
+console.log(`state types written from more than one file: ${shared.length} (of ${writers.size} written types), ${fresh.length} not known`);
+process.exit(fresh.length === 0 ? 0 : 1);

@@ -1,7 +1,8 @@
 // `npm test`: build, typecheck, size budgets (size-limit, .size-limit.mjs), import layers (dependency-cruiser,
-// .dependency-cruiser.cjs), Node tests (vitest: unit, collector, integration, workerd), then the browser tests (Playwright: a Chromium and a Firefox project). Prints one closing
-// line: "tests: N passed, N failed, N skipped" (vitest's skipped and todo, Playwright's skipped and fixme). With CI
-// set, a stray `.only` fails the run.
+// .dependency-cruiser.cjs), state written from one file (scripts/state-owners.mjs), Node tests (vitest: unit,
+// collector, integration, workerd), then the browser tests (Playwright: a Chromium and a Firefox project). Prints
+// one closing line: "tests: N passed, N failed, N skipped" (vitest's skipped and todo, Playwright's skipped and
+// fixme). With CI set, a stray `.only` fails the run.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -38,6 +39,7 @@ step('typecheck (service worker)', run('typecheck (service worker)', bin('tsc'),
 step('typecheck (worker test fixtures)', run('typecheck (worker test fixtures)', bin('tsc'), ['--noEmit', '-p', 'test/worker/tsconfig.json']));
 step('size budgets (size-limit)', run('size budgets', bin('size-limit'), []));
 step('import layers, no cycles (dependency-cruiser)', run('import layers', bin('depcruise'), ['src', '--ignore-known', '--output-type', 'err-long']));
+step('one owner per state (scripts/state-owners.mjs)', run('state owners', process.execPath, ['scripts/state-owners.mjs']));
 step('package (npm pack, attw, publint, knip)', run('package', process.execPath, ['scripts/check-package.mjs']));
 
 const vitestJson = path.join(out, 'vitest.json');

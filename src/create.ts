@@ -64,8 +64,12 @@ function buildWires(o: ResolvedOptions, hint: string | undefined, warn: (message
   return wires;
 }
 
-/** Validates options, builds the wires, the fetch transport, the client and its tracing. Throws OutboxOptionsError only. */
-export function assemble(input: unknown, setup: EntrySetup): { outbox: Outbox; hooks: ClientHooks } {
+/**
+ * Validates options, builds the wires, the fetch transport, the client and its tracing. Throws OutboxOptionsError
+ * only. Besides the client and its doors, returns `endOpen` (ends every open observation with level WARNING and
+ * this statusMessage; the browser entry calls it when the page goes away for good).
+ */
+export function assemble(input: unknown, setup: EntrySetup): { outbox: Outbox; hooks: ClientHooks; endOpen: (statusMessage: string) => number } {
   const options = resolveOptionsFrom(input, setup.fromEnv, setup.extraShape) as ResolvedOptions & Record<string, unknown>;
   if (options.endpoint !== undefined) options.endpoint = absolute(options.endpoint, 'endpoint', setup.baseUrl);
   if (options.tracesEndpoint !== undefined) options.tracesEndpoint = absolute(options.tracesEndpoint, 'endpoints.traces', setup.baseUrl);
@@ -111,12 +115,8 @@ export function assemble(input: unknown, setup: EntrySetup): { outbox: Outbox; h
   };
   const { endOpen: _e, openCount: _o, sampledOut, ...calls } = tracing;
   const outbox: Outbox = { ...core, ...calls, score, stats: () => ({ ...core.stats(), sampledOut: sampledOut() + scoresSampledOut }) };
-  tracingOf.set(outbox, tracing);
-  return { outbox, hooks };
+  return { outbox, hooks, endOpen: tracing.endOpen };
 }
-
-/** The tracing behind a client (the browser entry ends open observations when the page goes away for good). */
-export const tracingOf = new WeakMap<Outbox, ReturnType<typeof createTracing>>();
 
 /** Runs detach functions in reverse order of attachment, each once; one that throws does not stop the others. */
 export function detachChain(): { add(detach: () => void): void; run(): void } {

@@ -3,11 +3,12 @@
  * fetch, and what is left when the page hides goes out by keepalive fetch / beacon. Relative endpoints resolve
  * against the page. A secret key is refused here: anything shipped to a page is public.
  */
-import { assemble, detachChain, tracingOf } from './create';
+import { assemble, detachChain } from './create';
 import { OutboxOptionsError, type OutboxOptions } from './core/options';
 import type { Outbox } from './trace/types';
-import { createDurableQueue, durableStorageOf } from './platform/durable';
-import { attachUnload } from './platform/leave';
+import { createDurableQueue } from './platform/durable';
+import { unloadSteps } from './platform/leave';
+import { pageSequence, watchLifecycle } from './platform/lifecycle';
 import { createPageTransport } from './platform/page-transport';
 import { attachServiceWorkerReplay } from './platform/service-worker';
 
@@ -38,7 +39,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
   const baseUrl = typeof location !== 'undefined' ? location.href : undefined;
   const durable = createDurableQueue(); // IndexedDB write-ahead + recovery; `storage: 'memory'` opts out
   const teardown = detachChain();
-  const { outbox, hooks } = assemble(options, {
+  const { outbox, hooks, endOpen } = assemble(options, {
     baseUrl,
     otlpAuthHint:
       'traces from a page need outbox/relay: Langfuse takes spans only with the secret key, which must never be shipped to a page; set relay (see the README)',
@@ -52,32 +53,21 @@ export function createOutbox(options: OutboxOptions): Outbox {
       }
     },
   });
-  // Registered before the unload path (both capture listeners on window): observations still open when the page
-  // goes away for good become spans now, so the unload path and the spill carry them.
-  teardown.add(endOpenAtPagehide(outbox));
-  teardown.add(durable.start(hooks, outbox));
+  const recovery = durable.start(hooks, outbox);
+  teardown.add(recovery.detach);
   // Automatic: if an outbox service worker controls the page, ask it to replay now and on `online`.
   teardown.add(attachServiceWorkerReplay());
-  // On hide/pagehide: keepalive + beacon within the 64 KiB budget; what does not fit stays stored.
-  teardown.add(attachUnload(hooks, durableStorageOf(outbox)));
+  // The page's lifecycle, one sequence (platform/lifecycle.ts): at hide, open observations end (pagehide for
+  // good), the unload path sends what fits the keepalive budgets, recovery spills what is not committed, writes
+  // what is pending and, into the back/forward cache, parks; at show the same in reverse.
+  teardown.add(
+    watchLifecycle(
+      pageSequence({
+        endOpen: () => void endOpen('ended by Outbox: the page went away before end() was called'),
+        ...unloadSteps(hooks, durable.storage()),
+        ...recovery.steps,
+      }),
+    ),
+  );
   return outbox;
-}
-
-/**
- * At a `pagehide` that is not for the back/forward cache the page is gone for good: every open observation is
- * ended now, once, with level WARNING and a statusMessage saying so. (A bfcache page may come back and end them
- * itself; a renderer crash leaves no moment to do this.) Returns `detach()`.
- */
-function endOpenAtPagehide(outbox: Outbox): () => void {
-  if (typeof addEventListener !== 'function') return () => {};
-  const onPageHide = (event: Event) => {
-    if ((event as PageTransitionEvent).persisted) return;
-    try {
-      tracingOf.get(outbox)?.endOpen('ended by Outbox: the page went away before end() was called');
-    } catch {
-      /* never into the page */
-    }
-  };
-  addEventListener('pagehide', onPageHide, { capture: true });
-  return () => removeEventListener('pagehide', onPageHide, { capture: true });
 }

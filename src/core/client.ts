@@ -10,6 +10,7 @@ import { utf8Length } from './encode';
 import { errorText, safeString } from './errors';
 import type { ClientHooks, NewRecord } from './hooks';
 import { outcomeOf } from './outcome';
+import { probing } from './retry';
 import type { ResolvedOptions } from './options';
 import { createEventQueue, type EventQueue } from './queue';
 import { checkRecord, parseTimestamp, sealRecord } from './record';
@@ -279,7 +280,8 @@ export function createClient(options: ResolvedOptions, platform: Platform): { ou
     if (stopped) return;
     try {
       sealAndPersist();
-      while (inflight.size < MAX_CONCURRENT_REQUESTS) {
+      // Probing after a streak of failures (retry.ts): one request at a time.
+      while (inflight.size < (probing(failures, options.retry) ? 1 : MAX_CONCURRENT_REQUESTS)) {
         const now = clock.now();
         if (!ignoreGate && scheduler.gatedFor(now) > 0) break;
         const batch = nextBatch(now);
@@ -316,6 +318,10 @@ export function createClient(options: ResolvedOptions, platform: Platform): { ou
 
   async function send(batch: Batch): Promise<SendResult> {
     const wire = wires[batch.wire]!;
+    if (probing(failures, options.retry) && batch.events.length > 1) {
+      // A probe carries one record; the rest go first in line, at once when it is answered (or as the next probe).
+      retries.unshift({ batchId: uuid(), wire: batch.wire, events: batch.events.splice(1), minSeq: batch.minSeq, attempts: batch.attempts });
+    }
     let body = wire.encodeBatch(batch.batchId, batch.events);
     let bytes = utf8Length(body);
     // Measured once per batch: multi-byte text can push a batch cut by characters over the byte limit.

@@ -43,7 +43,7 @@ function empty(failures: number): Outcome {
 function retryOrGiveUp(out: Outcome, events: StoredEvent[], answered: boolean, ctx: OutcomeContext, retryAfterMs?: number): void {
   const attempts = ctx.attempts + (answered ? 1 : 0);
   out.failures = ctx.failures + 1;
-  const decision = nextRetry({ attempts, failures: out.failures, network: !answered, retryAfterMs, random: ctx.random }, ctx.policy);
+  const decision = nextRetry({ attempts, failures: out.failures, network: !answered, retryAfterMs, random: ctx.random, probe: true }, ctx.policy);
   if (decision === 'give-up') out.drops.push({ reason: 'retry-exhausted', events, detail: `${attempts} failed attempts` });
   else out.retry = { events, attempts, delayMs: decision.delayMs };
 }

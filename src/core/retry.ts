@@ -20,23 +20,43 @@ export interface RetryInput {
   retryAfterMs?: number;
   /** A number in [0, 1): the jitter draw. */
   random: number;
+  /** The caller probes (one record per request, one at a time) once probing() says so: delays stay short then. */
+  probe?: boolean;
+}
+
+/**
+ * Once the backoff could wait longer than this (after a few consecutive failures: network errors, 5xx), the client
+ * stops backing off further and probes instead: one record per request, one request at a time, every
+ * [PROBE_EVERY_MS / 2, PROBE_EVERY_MS]; the first answered probe ends the streak and the queue goes at once. So a
+ * server that comes back is noticed within PROBE_EVERY_MS, at the cost of one small request per probe.
+ */
+export const PROBE_EVERY_MS = 6000;
+
+/** The backoff ceiling after `failures` consecutive failures: min(maxDelayMs, initialDelayMs · 2^(failures-1)). */
+function ceilingFor(failures: number, policy: RetryPolicy): number {
+  return Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** Math.min(Math.max(failures - 1, 0), 30));
+}
+
+/** True while `failures` consecutive failures put the client in probe mode (see PROBE_EVERY_MS). */
+export function probing(failures: number, policy: RetryPolicy): boolean {
+  return failures > 0 && ceilingFor(failures, policy) > PROBE_EVERY_MS;
 }
 
 /**
  * Pure retry decision: how long to wait before the next attempt, or 'give-up'.
- * Full jitter: a uniform delay in [0, min(maxDelayMs, initialDelayMs · 2^(failures-1))]; Retry-After wins
- * (capped at maxDelayMs · 10 so a hostile header cannot park the queue for days).
+ * Full jitter: a uniform delay in [0, min(maxDelayMs, initialDelayMs · 2^(failures-1))]; for a caller that probes,
+ * once that ceiling passes PROBE_EVERY_MS, a probe's delay in [PROBE_EVERY_MS / 2, PROBE_EVERY_MS] instead (the
+ * relay's queue consumer does not probe: its backoff is unchanged). Retry-After wins (capped at
+ * maxDelayMs · 10 so a hostile header cannot park the queue for days).
  * Network failures never give up here: such batches wait until maxEventAgeMs (the client expires them).
  */
 export function nextRetry(input: RetryInput, policy: RetryPolicy): { delayMs: number } | 'give-up' {
   if (!input.network && input.attempts >= policy.maxAttempts) return 'give-up';
-  const exponent = Math.min(Math.max(input.failures - 1, 0), 30);
-  const ceiling = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** exponent);
-  const jittered = Math.floor(input.random * ceiling);
   if (input.retryAfterMs !== undefined && input.retryAfterMs >= 0) {
     return { delayMs: Math.min(Math.max(input.retryAfterMs, 0), policy.maxDelayMs * 10) };
   }
-  return { delayMs: jittered };
+  if (input.probe && probing(input.failures, policy)) return { delayMs: Math.floor(PROBE_EVERY_MS / 2 + (input.random * PROBE_EVERY_MS) / 2) };
+  return { delayMs: Math.floor(input.random * ceilingFor(input.failures, policy)) };
 }
 
 /**

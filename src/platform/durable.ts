@@ -4,6 +4,7 @@ import type { Outbox } from '../trace/types';
 import { RELAY_SENT_GRACE_MS, SENT_GRACE_MS, createIndexedDbStorage, type IndexedDbStorage } from '../storage/indexeddb';
 import { relayOf } from '../transport/unload';
 import { createTabLock, newTabId, type TabLock } from './tabs';
+import type { PageSteps } from './lifecycle';
 import { startRecovery } from './recovery';
 
 /**
@@ -21,21 +22,25 @@ import { startRecovery } from './recovery';
 export interface DurableQueue {
   /** Platform parts for `assemble()`: the IndexedDB storage, or nothing (memory only). */
   platform(options: ResolvedOptions): Partial<Platform>;
+  /** The IndexedDB storage `platform()` made, if any (the unload path marks records in it). */
+  storage(): IndexedDbStorage | undefined;
   /**
    * Starts recovery for the client built with `platform()`; a no-op when memory only. Never throws. Returns
-   * `detach()`: removes the listeners and timers it added (the client calls it at shutdown, before storage closes).
+   * `detach()`, which removes the listeners and timers it added (the client calls it at shutdown, before storage
+   * closes), and recovery's steps in the page's lifecycle sequence (none when memory only).
    */
-  start(hooks: RecoveryHooks, outbox: Outbox): () => void;
+  start(hooks: RecoveryHooks, outbox: Outbox): { detach: () => void; steps: PageSteps };
 }
 
 /** Where the browser entry's events live: database `outbox`, object store `segments`. */
 export const DURABLE_DB_NAME = 'outbox';
 
+/** For src/testing.ts only (benchmarks and tests, not shipped): a client's storage, found by its public object. */
 const byOutbox = new WeakMap<Outbox, IndexedDbStorage>();
 
 /**
  * The IndexedDB storage behind a client (for the benchmark and tests: `transactions`, `size()`), or undefined
- * when it runs memory-only.
+ * when it runs memory-only. Not used by the entries, which hand the storage on through `DurableQueue.storage()`.
  */
 export function durableStorageOf(outbox: Outbox): IndexedDbStorage | undefined {
   return byOutbox.get(outbox);
@@ -83,8 +88,10 @@ export function createDurableQueue(setup: { dbName?: string } = {}): DurableQueu
       return { storage };
     },
 
+    storage: () => storage,
+
     start(hooks, outbox) {
-      if (!storage) return () => {};
+      if (!storage) return { detach: () => {}, steps: {} };
       byOutbox.set(outbox, storage);
       return startRecovery(storage, tab, owner, hooks, report);
     },

@@ -47,8 +47,7 @@ export function watchLifecycle(handlers: LifecycleHandlers, targets?: LifecycleT
   };
 
   // Capture listeners on the event's own target run before the bubbling ones (DOM spec, Chromium ≥ 89), whatever
-  // the order of registration: the unload send (and its IndexedDB mark) then joins the storage's own flush on hide
-  // in one transaction, instead of queueing behind it when the page may be torn down any moment.
+  // the order of registration: the client's steps run before a page's own bubbling pagehide listeners.
   const capture = { capture: true };
   doc.addEventListener('visibilitychange', onVisibility, capture);
   win.addEventListener('pagehide', onPageHide, capture);
@@ -60,6 +59,53 @@ export function watchLifecycle(handlers: LifecycleHandlers, targets?: LifecycleT
     doc.removeEventListener('visibilitychange', onVisibility, capture);
     win.removeEventListener('pagehide', onPageHide, capture);
     win.removeEventListener('pageshow', onPageShow, capture);
+  };
+}
+
+/**
+ * The steps a browser client takes as the page leaves and comes back, each optional. `pageSequence` runs them in
+ * this order at hide (`visibilitychange` → hidden, or `pagehide`) and the show steps in reverse at show: one
+ * sequence in code order, not listeners whose order rests on capture vs bubble or on registration.
+ */
+export interface PageSteps {
+  /** 1. `pagehide` for good (not into the back/forward cache): end open observations, so the steps below carry them. */
+  endOpen?(): void;
+  /** 2. Send what is queued over the unload transports (keepalive, fetchLater, beacon). */
+  unload?(via: 'visibilitychange' | 'pagehide'): void;
+  /** 3. `pagehide`: spill what is held and not committed to IndexedDB to localStorage (synchronous). */
+  spill?(persisted: boolean): void;
+  /** 4. Write what is pending in IndexedDB now (acknowledgements are otherwise written lazily). */
+  flushWrites?(): void;
+  /** 5. `pagehide` into the back/forward cache: mark this client parked and let its tab lock go. */
+  park?(): void;
+  /** Show, undoing 5–3: back from the back/forward cache (`restored` only): take the lock again, unpark, recover. */
+  unpark?(): void;
+  /** Show, undoing 2: the unload transports may be tried again; after a restore, sending restarts. */
+  resume?(restored: boolean): void;
+}
+
+/** The one hide/show sequence of a client's page steps, for `watchLifecycle`. A step that throws stops no other. */
+export function pageSequence(steps: PageSteps, onError: (error: unknown) => void = () => {}): LifecycleHandlers {
+  const step = <A extends unknown[]>(fn: ((...args: A) => void) | undefined, ...args: A) => {
+    try {
+      fn?.(...args);
+    } catch (error) {
+      onError(error); // never into the page
+    }
+  };
+  return {
+    onHide({ via, persisted }) {
+      const pagehide = via === 'pagehide';
+      if (pagehide && !persisted) step(steps.endOpen);
+      step(steps.unload, via);
+      if (pagehide) step(steps.spill, persisted);
+      step(steps.flushWrites);
+      if (pagehide && persisted) step(steps.park);
+    },
+    onShow({ restored }) {
+      if (restored) step(steps.unpark);
+      step(steps.resume, restored);
+    },
   };
 }
 

@@ -3,6 +3,7 @@ import { PARK_MS, type IndexedDbStorage } from '../storage/indexeddb';
 import { DRAIN_LOCK, type TabLock } from './tabs';
 import { dropSpill, findSpills, writeSpill } from './spill';
 import { withoutAcked } from './acked';
+import type { PageSteps } from './lifecycle';
 
 /** How recovery reports an error it survives: to the host's `onError` (see durable.ts). */
 type Report = (error: unknown, what: string) => void;
@@ -10,12 +11,18 @@ type Report = (error: unknown, what: string) => void;
 /**
  * Starts the recovery passes of one client (see durable.ts): one at start, one on `online`, one when a live owner
  * seen with stored events goes, one when beaconed events' grace period ends. Passes never overlap: one asked for
- * while another runs runs after it. Returns `detach()`.
+ * while another runs runs after it. Returns `detach()` and its steps in the page's lifecycle (see lifecycle.ts).
  *
  * The functions here take this client's storage, tab lock (null without Web Locks), id, hooks and error report
  * as plain arguments rather than one context object: the global bundle is 34 B (min+gzip) smaller that way.
  */
-export function startRecovery(store: IndexedDbStorage, tab: TabLock | null, owner: string, hooks: RecoveryHooks, report: Report): () => void {
+export function startRecovery(
+  store: IndexedDbStorage,
+  tab: TabLock | null,
+  owner: string,
+  hooks: RecoveryHooks,
+  report: Report,
+): { detach: () => void; steps: Pick<PageSteps, 'spill' | 'flushWrites' | 'park' | 'unpark'> } {
   let draining = false;
   let again = false;
   let kickAfter = false;
@@ -67,12 +74,15 @@ export function startRecovery(store: IndexedDbStorage, tab: TabLock | null, owne
     }
   }
 
-  const detachPage = listenToPage(store, tab, owner, hooks, report, watching, drain);
+  const page = pageSteps(store, tab, owner, hooks, report, watching, drain);
   void drain();
-  return () => {
-    stopped = true;
-    if (graceTimer !== null) clearTimeout(graceTimer);
-    detachPage();
+  return {
+    detach() {
+      stopped = true;
+      if (graceTimer !== null) clearTimeout(graceTimer);
+      page.detach();
+    },
+    steps: page.steps,
   };
 }
 
@@ -97,11 +107,12 @@ async function adoptGone(store: IndexedDbStorage, tab: TabLock | null, owner: st
 }
 
 /**
- * The page's events recovery answers: `online` (a pass that kicks the client), pagehide and hiding (write what is
- * pending; spill what is not committed; into the back/forward cache: park), pageshow from the cache (take the
- * lock back, watch again, a pass). Returns what removes the listeners.
+ * What recovery does as the page goes and comes back (steps of the page's lifecycle sequence, lifecycle.ts): at
+ * pagehide, spill what is not committed; at hide, write what is pending; into the back/forward cache, park; back
+ * from it, take the lock back, watch again, a pass. And `online`: a pass that kicks the client. `detach()` removes
+ * the `online` listener.
  */
-function listenToPage(
+function pageSteps(
   store: IndexedDbStorage,
   tab: TabLock | null,
   owner: string,
@@ -109,54 +120,47 @@ function listenToPage(
   report: Report,
   watching: Set<string>,
   drain: (online?: boolean) => Promise<void>,
-): () => void {
+): { detach: () => void; steps: Pick<PageSteps, 'spill' | 'flushWrites' | 'park' | 'unpark'> } {
   const onOnline = () => void drain(true);
-  // Acknowledgements are written lazily (a crash then costs duplicates, not losses); write them on the way out.
-  // (In pagehide the document is still 'visible'; it turns 'hidden' only in the visibilitychange after it.)
-  const onHide = (event: Event) => {
-    const persisted = event.type === 'pagehide' && (event as PageTransitionEvent).persisted === true;
-    if (event.type === 'pagehide') spillUncommitted(persisted);
-    if (event.type === 'pagehide' || document.visibilityState === 'hidden') store.flushWrites().catch(() => undefined);
-    if (persisted && tab) {
-      // Into the back/forward cache: mark this owner parked (so no tab adopts its records while it may come
-      // back), then let the lock go in this task; a cached page holding it is evicted as soon as another
-      // tab asks (WebLocksContention, platform-facts §5).
-      store.park();
-      tab.suspend();
-      cachedNow = true;
-    }
-  };
-  // The unload path (capture phase, before this) sent what fit; what is left and not yet committed to
-  // IndexedDB would be lost with the document: write it synchronously to localStorage.
-  const spillUncommitted = (persisted: boolean) => {
-    try {
-      writeSpill(owner, hooks.held().filter((e) => !store.isCommitted(e.id)), persisted);
-    } catch (error) {
-      report(error, 'spilling uncommitted events to localStorage at pagehide failed');
-    }
-  };
-  // Back from the back/forward cache: this page takes its lock again and sends its events itself.
   let cachedNow = false;
-  const onShow = (event: Event) => {
-    if (!(event as PageTransitionEvent).persisted) return;
-    dropSpill(owner);
-    if (cachedNow && tab) {
-      cachedNow = false;
-      tab.resume();
-      store.unpark();
-      watching.clear(); // suspend() withdrew the watches; the next pass sets them again
-      void drain();
-    }
-  };
   const target = typeof window !== 'undefined' ? window : undefined;
   target?.addEventListener('online', onOnline);
-  target?.addEventListener('pagehide', onHide);
-  target?.addEventListener('pageshow', onShow);
-  if (typeof document !== 'undefined') document.addEventListener('visibilitychange', onHide);
-  return () => {
-    target?.removeEventListener('online', onOnline);
-    target?.removeEventListener('pagehide', onHide);
-    target?.removeEventListener('pageshow', onShow);
-    if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', onHide);
+  return {
+    detach: () => target?.removeEventListener('online', onOnline),
+    steps: {
+      // The unload path (the step before) sent what fit; what is left and not yet committed to IndexedDB would be
+      // lost with the document: write it synchronously to localStorage.
+      spill(persisted) {
+        try {
+          writeSpill(owner, hooks.held().filter((e) => !store.isCommitted(e.id)), persisted);
+        } catch (error) {
+          report(error, 'spilling uncommitted events to localStorage at pagehide failed');
+        }
+      },
+      // Acknowledgements are written lazily (a crash then costs duplicates, not losses); write them on the way out.
+      flushWrites() {
+        store.flushWrites().catch(() => undefined);
+      },
+      park() {
+        if (!tab) return;
+        // Into the back/forward cache: mark this owner parked (so no tab adopts its records while it may come
+        // back), then let the lock go in this task; a cached page holding it is evicted as soon as another tab
+        // asks (WebLocksContention, platform-facts §5).
+        store.park();
+        tab.suspend();
+        cachedNow = true;
+      },
+      // Back from the back/forward cache: this page takes its lock again and sends its events itself.
+      unpark() {
+        dropSpill(owner);
+        if (cachedNow && tab) {
+          cachedNow = false;
+          tab.resume();
+          store.unpark();
+          watching.clear(); // suspend() withdrew the watches; the next pass sets them again
+          void drain();
+        }
+      },
+    },
   };
 }

@@ -5,18 +5,18 @@ import type { Report } from './log';
 import type { QueueProducer, ResolvedRelayOptions, UpstreamOptions } from './options';
 import { enqueue, QUEUE_LIMITS } from '../wire/queue-message';
 import { EVENT_KEY, type Records } from './records';
-import type { RelayCounts } from './stats';
+import type { Count } from './stats';
 import type { Delivery } from './upstream';
 
 type Send = (records: Records, keep: ReadonlySet<string>, upstream: UpstreamOptions) => Promise<Delivery>;
-type Parts = { o: ResolvedRelayOptions; counts: RelayCounts; dedup: DedupWindow; report: Report; send: Send };
+type Parts = { o: ResolvedRelayOptions; count: Count; dedup: DedupWindow; report: Report; send: Send };
 
 /**
  * Delivers a beacon's records with retries, within `beaconRetry` (attempts and total time): to the queue when
  * there is one and the records fit its messages, else upstream. What is given up is counted and reported.
  */
 export function createDeliverInBackground(parts: Parts) {
-  const { o, counts, dedup, report, send } = parts;
+  const { o, count, dedup, report, send } = parts;
   const policy = o.beaconRetry;
 
   /** Queues the chunks, retrying with doubling delays; false when the records do not fit queue messages. */
@@ -27,11 +27,11 @@ export function createDeliverInBackground(parts: Parts) {
       try {
         await enqueue(queue, records.wire, chunks.map((c) => ({ body: c.body, bytes: byteLength(c.body) })));
         dedup.remember(keep);
-        counts.queued += keep.size;
+        count('queued', keep.size);
         return true;
       } catch (error) {
         if (attempt >= policy.maxAttempts || o.now() - started >= policy.budgetMs) {
-          counts.beaconGaveUp += keep.size;
+          count('beaconGaveUp', keep.size);
           report(new Error(`beacon: gave up queueing ${keep.size} record(s): ${String((error as Error)?.message ?? error)}`));
           return true;
         }
@@ -55,7 +55,7 @@ export function createDeliverInBackground(parts: Parts) {
       const decision = nextRetry({ attempts: attempt, failures: attempt, network: false, retryAfterMs, random: Math.random() }, policy);
       const elapsed = o.now() - started;
       if (decision === 'give-up' || elapsed + decision.delayMs > policy.budgetMs) {
-        counts.beaconGaveUp += left.size;
+        count('beaconGaveUp', left.size);
         report(new Error(`beacon: gave up delivering ${left.size} record(s) after ${attempt} attempt(s): the upstream did not take them`));
         return;
       }

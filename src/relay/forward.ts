@@ -8,12 +8,12 @@ import type { Log, Report } from './log';
 import type { QueueProducer, RelayContext, ResolvedRelayOptions, UpstreamOptions } from './options';
 import { enqueue, QUEUE_LIMITS } from '../wire/queue-message';
 import type { Records } from './records';
-import type { RelayCounts } from './stats';
+import type { Count } from './stats';
 import type { Delivery } from './upstream';
 
 type Parts = {
   o: ResolvedRelayOptions;
-  counts: RelayCounts;
+  count: Count;
   dedup: DedupWindow;
   claims: ReturnType<typeof createClaims>;
   background: ReturnType<typeof createBackground>;
@@ -28,7 +28,7 @@ type Parts = {
  * while in flight, beacons accepted (202) and delivered in the background, else queued (202) or sent upstream.
  */
 export function createForward(parts: Parts) {
-  const { o, counts, dedup, claims, background, send, deliverInBackground, report, log } = parts;
+  const { o, count, dedup, claims, background, send, deliverInBackground, report, log } = parts;
 
   /** Queues the fresh records and answers 202 (503 if the queue fails); undefined when a record is too large for a message. */
   async function queueNow(records: Records, keep: Set<string>, fresh: string[], seen: string[], queue: QueueProducer, cors: Record<string, string>): Promise<Response | undefined> {
@@ -41,7 +41,7 @@ export function createForward(parts: Parts) {
       return answer(503, { message: 'the relay could not queue the records: retry later' }, { ...cors, 'Retry-After': String(o.retryAfterSeconds) });
     }
     dedup.remember(fresh);
-    counts.queued += fresh.length;
+    count('queued', fresh.length);
     const queued = { 'Outbox-Queued': '1' };
     if (records.wire === 'otlp') return answer(202, { partialSuccess: {} }, { ...cors, ...queued });
     if (records.errors.length > 0) return multi(records, [...fresh, ...seen], records.errors, cors, 202);
@@ -50,12 +50,12 @@ export function createForward(parts: Parts) {
 
   return async function forward(records: Records, upstream: UpstreamOptions, queue: QueueProducer | undefined, beacon: boolean, ctx: RelayContext | undefined, cors: Record<string, string>): Promise<Response> {
     const unique = [...new Set(records.keys)];
-    counts.received += records.keys.length;
+    count('received', records.keys.length);
     const { fresh, free } = await claims.claim(unique);
     const keep = new Set(fresh);
     const seen = unique.filter((k) => !keep.has(k));
     const duplicates = records.keys.length - fresh.length;
-    counts.duplicates += duplicates;
+    count('duplicates', duplicates);
     if (duplicates > 0) log(`${duplicates} duplicate record(s) acknowledged without forwarding`);
     if (fresh.length === 0) return records.wire === 'otlp' ? answer(200, { partialSuccess: {} }, cors) : multi(records, seen, records.errors, cors);
 

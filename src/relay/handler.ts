@@ -27,18 +27,18 @@ export type Relay = ((request: Request, env?: unknown, ctx?: RelayContext) => Pr
  */
 export function createRelay(options: RelayOptions): Relay {
   const o = resolveRelayOptions(options);
-  const { counts, reject, snapshot } = createStats();
+  const { count, reject, snapshot } = createStats();
   const { log, report } = createLog(o);
   const dedup = createDedupWindow(o.dedupWindow.maxIds, o.dedupWindow.ttlMs, o.now);
   const limiter = o.rateLimit ? createRateLimiter(o.rateLimit, o.now) : undefined;
   const background = createBackground();
   const admit = createAdmit({ o, reject, report, upstreamFor: createUpstreamFor(o.upstream), limiter });
-  const send = createSend({ o, counts, dedup, reject, report, log });
-  const deliverInBackground = createDeliverInBackground({ o, counts, dedup, report, send });
-  const forward = createForward({ o, counts, dedup, claims: createClaims(dedup), background, send, deliverInBackground, report, log });
+  const send = createSend({ o, count, dedup, reject, report, log });
+  const deliverInBackground = createDeliverInBackground({ o, count, dedup, report, send });
+  const forward = createForward({ o, count, dedup, claims: createClaims(dedup), background, send, deliverInBackground, report, log });
 
   const relay = async (request: Request, env?: unknown, ctx?: RelayContext): Promise<Response> => {
-    counts.requests++;
+    count('requests');
     let cors: Record<string, string> = {};
     try {
       const admitted = await admit(request, env, ctx, (headers) => (cors = headers));

@@ -27,17 +27,25 @@ export interface RelayStats {
 }
 
 /** The plain counters the relay's parts add to (everything in RelayStats but `rejected` and `background`). */
-export type RelayCounts = Omit<RelayStats, 'rejected' | 'background'>;
+type RelayCounts = Omit<RelayStats, 'rejected' | 'background'>;
+
+/** Adds `n` (default 1) to one of the relay's counters. */
+export type Count = (counter: keyof RelayCounts, n?: number) => void;
 
 /** Counts a refusal: `n` requests (or events, for `invalid-event` and `upstream-rejected`) for `reason`. @default n 1 */
 export type Reject = (reason: RejectReason, n?: number) => void;
 
-/** The relay's counters: the numbers its parts add to, refusals by reason, and a copy of both for stats(). */
-export function createStats(): { counts: RelayCounts; reject: Reject; snapshot(background: number): RelayStats } {
-  const counts = { requests: 0, received: 0, forwarded: 0, duplicates: 0, queued: 0, upstreamFailures: 0, heldBack: 0, beaconGaveUp: 0 };
+/**
+ * The relay's counters, changed only here: the numbers its parts add to (`count`), refusals by reason (`reject`),
+ * and a copy of both for stats().
+ */
+export function createStats(): { count: Count; reject: Reject; snapshot(background: number): RelayStats } {
+  const counts: RelayCounts = { requests: 0, received: 0, forwarded: 0, duplicates: 0, queued: 0, upstreamFailures: 0, heldBack: 0, beaconGaveUp: 0 };
   const rejected: Partial<Record<RejectReason, number>> = {};
   return {
-    counts,
+    count: (counter, n = 1) => {
+      counts[counter] += n;
+    },
     reject: (reason, n = 1) => {
       rejected[reason] = (rejected[reason] ?? 0) + n;
     },

@@ -1,12 +1,10 @@
 import type { LeaveHooks } from '../core/client';
-import type { Storage } from '../core/types';
+import { utf8Length } from '../core/encode';
+import { errorText } from '../core/errors';
+import type { SendResult, Storage, StoredEvent } from '../core/types';
 import { createUuid } from '../core/uuid';
 import { createReachability, documentReachability, type Reachability } from './reachability';
 import { KEEPALIVE_BUDGET_BYTES, MAX_KEEPALIVE_REQUESTS, createKeepaliveBudget, documentBudget, type KeepaliveBudget } from './keepalive-budget';
-import { sendByBeacon } from './unload-beacon';
-import { sendByKeepalive } from './unload-keepalive';
-import { sendByFetchLater } from './unload-later';
-import type { UnloadReport, UnloadState, UnloadTools } from './unload-round';
 
 export { KEEPALIVE_BUDGET_BYTES } from './keepalive-budget';
 
@@ -27,8 +25,36 @@ export { KEEPALIVE_BUDGET_BYTES } from './keepalive-budget';
  * then nothing is marked and the next load resends at once. Platform facts: docs/platform-facts.md §1–2.
  */
 
-export { unloadUrl } from './unload-beacon';
-export type { UnloadReport } from './unload-round';
+/** fetchLater's own quota per origin, counting URL + headers + body. */
+const FETCH_LATER_QUOTA_BYTES = 65_536;
+
+/**
+ * A beacon gives no answer: its bytes are counted against the budget for this long after it was sent (ms).
+ * Underestimating only costs a keepalive fetch that is refused and retried later, never a loss. @default 10 s
+ */
+const BEACON_HOLD_MS = 10_000;
+
+const headerBytes = (headers: Record<string, string>) => Object.entries(headers).reduce((n, [k, v]) => n + k.length + v.length + 4, 0);
+
+/** The beacon URL: the endpoint with the public key as `?pk=` (a beacon cannot carry an Authorization header). */
+export function unloadUrl(endpoint: string, publicKey?: string): string {
+  if (!publicKey) return endpoint;
+  return endpoint + (endpoint.includes('?') ? '&' : '?') + 'pk=' + encodeURIComponent(publicKey);
+}
+
+/** What one unload send did, in records. */
+export interface UnloadReport {
+  /** Sent by keepalive fetch (answer pending). */
+  keepalive: number;
+  /** Handed to fetchLater. */
+  fetchLater: number;
+  /** Accepted by sendBeacon. */
+  beacon: number;
+  /** Left in the queue (and so kept in storage): did not fit. */
+  kept: number;
+  /** Requests made. */
+  requests: number;
+}
 
 /** Platform functions, injectable for tests. Each defaults to the global where it exists. */
 export interface UnloadDeps {
@@ -104,27 +130,33 @@ export function createUnloadSender(hooks: LeaveHooks, deps: UnloadDeps = {}): Un
       ? createKeepaliveBudget(deps.budgetBytes ?? KEEPALIVE_BUDGET_BYTES, deps.maxRequests ?? MAX_KEEPALIVE_REQUESTS)
       : documentBudget());
   const reachability = deps.reachability ?? (typeof window !== 'undefined' ? documentReachability() : createReachability());
-  const tools: UnloadTools = { budget, reachability, now, setTimeout: later, uuid };
+  /** Transports that refused since the last reset(). */
   const refused = { keepalive: false, fetchLater: false, beacon: false };
-  const laterUsed = { bytes: 0 };
+  /** fetchLater bytes (body + URL + headers) handed over by this sender. */
+  let laterUsed = 0;
+
+  // ---- one send(): what it did, and what its channels hand to the next ----
+  let report: UnloadReport = { keepalive: 0, fetchLater: 0, beacon: 0, kept: 0, requests: 0 };
+  /** The collector looked unreachable when the send began. */
+  let unreachable = false;
+  /** Ids to mark sent in storage. */
+  let marked: string[] = [];
+  /** Records handed over whose answer is never seen. */
+  let unknownFate: StoredEvent[] = [];
+  /** Caps a chunk's size at `maxBatchBytes`. */
+  const cap = (n: number) => Math.min(n, options.maxBatchBytes);
 
   function send(): UnloadReport {
     const fns = platformFns(deps);
-    const state: UnloadState = {
-      report: { keepalive: 0, fetchLater: 0, beacon: 0, kept: 0, requests: 0 },
-      refused,
-      laterUsed,
-      unreachable: reachability.unreachable(),
-      marked: [],
-      unknownFate: [],
-      cap: (n) => Math.min(n, options.maxBatchBytes),
-    };
-    sendByKeepalive(hooks, tools, state, fns.fetch);
-    sendByFetchLater(hooks, tools, state, fns.later);
-    if (relayOf(options)) sendByBeacon(hooks, tools, state, fns.beacon);
+    report = { keepalive: 0, fetchLater: 0, beacon: 0, kept: 0, requests: 0 };
+    unreachable = reachability.unreachable();
+    marked = [];
+    unknownFate = [];
+    sendByKeepalive(fns.fetch);
+    sendByFetchLater(fns.later);
+    if (relayOf(options)) sendByBeacon(fns.beacon);
 
     // One IndexedDB write for the marks: a page gone before any answer leaves them stored with the time they went.
-    const { marked, unknownFate, unreachable, report } = state;
     for (const e of unknownFate) marked.push(e.id);
     if (deps.controlled?.()) marked.push(...hooks.inflightIds());
     const markSent = deps.storage?.markSent;
@@ -132,6 +164,120 @@ export function createUnloadSender(hooks: LeaveHooks, deps: UnloadDeps = {}): Un
     if (unknownFate.length > 0) hooks.settle(unknownFate, 'sent', markSent !== undefined);
     report.kept = hooks.queuedCount();
     return report;
+  }
+
+  /**
+   * Channel 1 of the unload path: keepalive fetch with the wire's URL and headers, within the keepalive budget, as
+   * much as fits; its answer is seen while the page lives and settles the records as a normal send.
+   */
+  function sendByKeepalive(fetchFn: ((url: string, init: RequestInit) => Promise<Response>) | undefined): void {
+    while (fetchFn && !refused.keepalive) {
+      const chunk = hooks.takeFront(() => cap(budget.free()));
+      if (!chunk) break;
+      const { wire, events } = chunk;
+      const text = wire.encodeBatch(uuid(), events);
+      const release = budget.reserve(utf8Length(text));
+      if (!release) {
+        hooks.putBack(events);
+        break;
+      }
+      let pending: Promise<Response>;
+      try {
+        pending = fetchFn(wire.url, { method: 'POST', keepalive: true, body: text, headers: { ...wire.headers } });
+      } catch {
+        release();
+        hooks.putBack(events);
+        refused.keepalive = true; // a fetch without keepalive support may throw: leave the rest to the others
+        break;
+      }
+      report.requests++;
+      report.keepalive += events.length;
+      for (const e of events) marked.push(e.id);
+      const ids = events.map((e) => e.id);
+      pending
+        .then((response) => wire.answer(response, ids, now()))
+        .catch((error: unknown): SendResult => ({ kind: 'retry', network: true, error: `unload keepalive failed: ${errorText(error)}` }))
+        .then((result) => {
+          release();
+          reachability.note(result);
+          hooks.answer(events, result); // the page lived to see the answer: settle as a normal send
+        })
+        .catch(() => undefined);
+    }
+  }
+
+  /**
+   * Channel 2 of the unload path: fetchLater, as much as fits its own quota (64 KiB per origin incl. URL and
+   * headers; over it, it throws synchronously). Its answer is never seen: not while the collector looks
+   * unreachable (the records stay unmarked, queued).
+   */
+  function sendByFetchLater(laterFn: ((url: string, init: RequestInit & { activateAfter?: number }) => unknown) | null): void {
+    let laterRoom = Infinity;
+    while (laterFn && !refused.fetchLater && !unreachable) {
+      const chunk = hooks.takeFront((wire) => cap(Math.min(laterRoom, FETCH_LATER_QUOTA_BYTES - laterUsed - wire.url.length - headerBytes(wire.headers))));
+      if (!chunk) {
+        refused.fetchLater ||= laterRoom !== Infinity;
+        break;
+      }
+      const { wire, events } = chunk;
+      const text = wire.encodeBatch(uuid(), events);
+      try {
+        // activateAfter 0: send now even if the page lives on (a hidden tab); it also goes if the page is destroyed.
+        laterFn(wire.url, { method: 'POST', body: text, headers: { ...wire.headers }, activateAfter: 0 });
+      } catch {
+        hooks.putBack(events);
+        const bytes = utf8Length(text);
+        if (bytes < 1024) {
+          refused.fetchLater = true; // QuotaExceededError even for a small body (or no support at all)
+          break;
+        }
+        laterRoom = Math.floor(bytes / 2); // over the quota: try a smaller chunk
+        continue;
+      }
+      laterUsed += utf8Length(text) + wire.url.length + headerBytes(wire.headers);
+      unknownFate.push(...events);
+      report.fetchLater += events.length;
+      report.requests++;
+    }
+  }
+
+  /**
+   * Channel 3 of the unload path: sendBeacon, only toward a relay (the caller checks), as much as fits the keepalive
+   * budget: text/plain with the key as ?pk=. `false` means over the budget.
+   */
+  function sendByBeacon(beaconFn: ((url: string, data: string) => boolean) | null): void {
+    let beaconRoom = Infinity;
+    while (beaconFn && !refused.beacon && !unreachable) {
+      const chunk = hooks.takeFront(() => cap(Math.min(beaconRoom, budget.free())));
+      if (!chunk) {
+        refused.beacon ||= beaconRoom !== Infinity; // halved below one record: the budget is spent
+        break;
+      }
+      const { wire, events } = chunk;
+      const text = wire.encodeBatch(uuid(), events);
+      const bytes = utf8Length(text);
+      const release = budget.reserve(bytes);
+      let ok = false;
+      try {
+        ok = release !== undefined && beaconFn(unloadUrl(wire.url, hooks.options.publicKey), text);
+      } catch {
+        ok = false;
+      }
+      if (!ok) {
+        release?.();
+        hooks.putBack(events);
+        if (events.length <= 1) {
+          refused.beacon = true;
+          break;
+        }
+        beaconRoom = Math.floor(bytes / 2); // never a larger chunk again: the budget only shrinks
+        continue;
+      }
+      later(() => release!(), BEACON_HOLD_MS);
+      unknownFate.push(...events);
+      report.beacon += events.length;
+      report.requests++;
+    }
   }
 
   return {

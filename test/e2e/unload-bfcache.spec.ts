@@ -25,6 +25,8 @@ test.beforeAll(async () => {
   const files: Record<string, [string, string]> = {
     '/blank.html': [path.join(root, 'test/e2e/fixtures/blank.html'), 'text/html'],
     '/dist/outbox.browser.js': [path.join(root, 'dist/outbox.browser.js'), 'text/javascript'],
+    // boot() loads the test build (fixtures/page.ts BUNDLE)
+    '/dist/testing/outbox.browser.js': [path.join(root, 'dist/testing/outbox.browser.js'), 'text/javascript'],
   };
   pages = http.createServer((req, res) => {
     const file = files[new URL(req.url ?? '/', 'http://x').pathname];

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { expectConservation } from '../helpers/conservation';
 import { makeClient } from '../helpers/make-client';
+import { PROBE_EVERY_MS } from '../../src/core/retry';
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
@@ -262,5 +263,37 @@ describe('shutdown', () => {
     track('detached');
     await flush();
     expect(transport.batches).toHaveLength(1);
+  });
+});
+
+describe('recovery after a server outage (probes)', () => {
+  it('a 10-minute outage: probes of one record, one at a time, every ≤ PROBE_EVERY_MS; all delivered within one probe interval of recovery', async () => {
+    let down = true;
+    let inflight = 0;
+    let maxInflightWhileDown = 0;
+    const { outbox, clock, transport } = makeClient({ flushAt: 20, retry: { initialDelayMs: 1000, maxDelayMs: 60_000, maxAttempts: 10 } }, {}, () => {
+      if (down) maxInflightWhileDown = Math.max(maxInflightWhileDown, ++inflight);
+      const answer = down ? ({ kind: 'retry', network: true, error: 'connection refused' } as const) : ({ kind: 'ok' } as const);
+      if (down) inflight--;
+      return answer;
+    });
+    for (let i = 0; i < 200; i++) {
+      outbox.track('e', { i });
+      if (i % 20 === 19) await clock.advance(3000); // 200 records over the first 30 s of the outage
+    }
+    await clock.advance(600_000 - 30_000);
+    const duringOutage = transport.batches.length;
+    const probes = transport.batches.slice(10); // after the first few backoff rounds, only probes
+    expect(probes.every((b) => b.events.length === 1)).toBe(true);
+    // Requests in 10 minutes: one probe per [3, 6] s at most (the fake random draws 0.5: every 4.5 s).
+    expect(duringOutage).toBeLessThanOrEqual(600_000 / 3000 + 20);
+    expect(maxInflightWhileDown).toBe(1);
+    down = false;
+    const recoveredAt = clock.now();
+    const deadline = recoveredAt + PROBE_EVERY_MS;
+    while (outbox.stats().sent < 200 && clock.now() < deadline) await clock.advance(100);
+    expect(outbox.stats()).toMatchObject({ sent: 200, queued: 0, inflight: 0 });
+    expect(clock.now() - recoveredAt).toBeLessThanOrEqual(PROBE_EVERY_MS);
+    expectConservation(outbox.stats());
   });
 });
