@@ -13,6 +13,8 @@ export interface SoakResult {
   /** Accepted arrivals beyond the first of each id, before any dedup. */
   duplicates: number;
   duplicatedIds: number;
+  /** Times a service worker of the run stopped (e.g. its renderer crashed with a tab). */
+  workerStops: number;
   duplicatesByCause: Record<string, { duplicates: number; ids: number; sentBy: { worker: number; page: number } }>;
   /** Duplicates the collector's store ignored (its own count). */
   storeDuplicates: number;

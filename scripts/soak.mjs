@@ -155,6 +155,13 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
     return ids;
   }
 
+  /**
+   * When a service worker stopped (its renderer crashed with a tab it shared a process with, or the browser stopped
+   * it): an answer only the worker saw is lost then, and what its pages resend is a duplicate nobody in the browser
+   * could avoid. Duplicates of live documents right after one are counted as 'worker stopped'.
+   */
+  const workerStops = [];
+  context.on('serviceworker', (w) => w.on('close', () => workerStops.push(Date.now())));
   const tabs = [];
   for (let t = 0; t < tabCount; t++) tabs.push(await open(t));
   const startedAt = Date.now();
@@ -329,7 +336,8 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
     const end = ended.get(doc);
     for (const a of list.slice(1)) {
       duplicates++;
-      const cause = end && end.at <= a.at ? end.how : 'document alive';
+      const workerStopped = workerStops.some((at) => at <= a.at && a.at - at < 15_000);
+      const cause = end && end.at <= a.at ? end.how : workerStopped ? 'worker stopped' : 'document alive';
       const viaWorker = a.referer?.includes('/outbox-sw.js') ? 'worker' : 'page';
       const row = (byCause[cause] ??= { duplicates: 0, ids: new Set(), worker: 0, page: 0 });
       row.duplicates++;
@@ -356,6 +364,7 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
     uncommittedAtCrash: uncommittedAtCrash.size,
     duplicates,
     duplicatedIds,
+    workerStops: workerStops.length,
     duplicatesByCause: Object.fromEntries(Object.entries(byCause).map(([k, v]) => [k, { duplicates: v.duplicates, ids: v.ids.size, sentBy: { worker: v.worker, page: v.page } }])),
     storeDuplicates: stats.duplicates,
     requests: stats.requests,
@@ -381,7 +390,7 @@ export function formatTable(r) {
     `[soak] seed ${r.seed}, ${r.seconds} s: ${r.ok ? 'OK' : 'FAILED'}`,
     `  records   tracked ${r.tracked}, delivered (unique ids) ${r.delivered}, missing ${r.missing}` +
       `, lost uncommitted at a crash ${r.lostUncommitted} (of ${r.uncommittedAtCrash} not committed or no longer held then)`,
-    `  duplicates ${r.duplicates} arrivals beyond the first (${pct(r.duplicates, r.tracked)} of records, limit ${pct(MAX_DUPLICATE_SHARE, 1)}) on ${r.duplicatedIds} ids; the store saw ${r.storeDuplicates}`,
+    `  duplicates ${r.duplicates} arrivals beyond the first (${pct(r.duplicates, r.tracked)} of records, limit ${pct(MAX_DUPLICATE_SHARE, 1)}) on ${r.duplicatedIds} ids; the store saw ${r.storeDuplicates}; the worker stopped ${r.workerStops} time(s)`,
     '  cause             duplicates  ids  sent via worker  via page',
     ...Object.entries(r.duplicatesByCause).map(
       ([k, v]) => `  ${k.padEnd(17)} ${String(v.duplicates).padStart(10)} ${String(v.ids).padStart(4)} ${String(v.sentBy.worker).padStart(16)} ${String(v.sentBy.page).padStart(9)}`,

@@ -112,6 +112,24 @@ if (projects.length > 0) {
   } else step('playwright (no report)', false);
 }
 
+// WebKit: WebKitGTK over WebDriver under Xvfb (test/webkit, its own vitest config; it starts and ends its processes).
+if (!existsSync(process.env.WEBKIT_DRIVER_PATH ?? '/usr/bin/WebKitWebDriver') || !existsSync('/usr/bin/Xvfb')) {
+  console.error('\nWebKit: WebKitWebDriver or Xvfb not found (apt-get install --no-install-recommends webkit2gtk-driver xvfb xauth, as .ci/run does)');
+  step('webkit', false);
+} else {
+  const wkJson = path.join(out, 'webkit.json');
+  const wkOk = run('webkit tests (vitest, WebKitWebDriver)', bin('vitest'), ['run', '-c', 'vitest.webkit.config.ts', '--reporter=default', '--reporter=json', `--outputFile.json=${wkJson}`]);
+  if (existsSync(wkJson)) {
+    const r = JSON.parse(readFileSync(wkJson, 'utf8'));
+    const wSkipped = r.numPendingTests + r.numTodoTests;
+    passed += r.numPassedTests;
+    failed += r.numFailedTests;
+    skipped += wSkipped;
+    steps.push(`${wkOk ? 'ok  ' : 'FAIL'} webkit: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${wSkipped} skipped`);
+    if (!wkOk && r.numFailedTests === 0) failed++;
+  } else step('webkit (no report)', false);
+}
+
 console.log(`\n${steps.join('\n')}`);
 console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(failed === 0 ? 0 : 1);

@@ -6,6 +6,7 @@ import { relayOf } from '../transport/unload';
 import { createTabLock, newTabId, type TabLock } from './tabs';
 import type { PageSteps } from './lifecycle';
 import { startRecovery } from './recovery';
+import { parkNotes } from './spill';
 
 /**
  * The browser's durable queue: IndexedDB write-ahead storage owned by this client (a Web Lock per client), plus
@@ -76,6 +77,7 @@ export function createDurableQueue(setup: { dbName?: string } = {}): DurableQueu
         // A relay deduplicates by id: a record whose unload answer was never seen may be resent sooner there.
         graceMs: resolved.timing.sentGraceMs ?? (relayOf(resolved) ? RELAY_SENT_GRACE_MS : SENT_GRACE_MS),
         liveOwners: lock ? () => lock.liveOwners() : undefined,
+        parkNotes,
         // Never store a segment this client cannot prove it owns: another tab would take it for orphaned.
         ready: () =>
           (lock ? lock.held : Promise.resolve(true)).then((ok) => {

@@ -123,6 +123,8 @@ function pageSteps(
 ): { detach: () => void; steps: Pick<PageSteps, 'spill' | 'flushWrites' | 'park' | 'unpark'> } {
   const onOnline = () => void drain(true);
   let cachedNow = false;
+  /** This pagehide's spill was written, and with it the park note (spill.ts): no IndexedDB park mark needed. */
+  let noted = false;
   const target = typeof window !== 'undefined' ? window : undefined;
   target?.addEventListener('online', onOnline);
   return {
@@ -131,8 +133,9 @@ function pageSteps(
       // The unload path (the step before) sent what fit; what is left and not yet committed to IndexedDB would be
       // lost with the document: write it synchronously to localStorage.
       spill(persisted) {
+        noted = false;
         try {
-          writeSpill(owner, hooks.held().filter((e) => !store.isCommitted(e.id)), persisted);
+          noted = writeSpill(owner, hooks.held().filter((e) => !store.isCommitted(e.id)), persisted);
         } catch (error) {
           report(error, 'spilling uncommitted events to localStorage at pagehide failed');
         }
@@ -145,8 +148,10 @@ function pageSteps(
         if (!tab) return;
         // Into the back/forward cache: mark this owner parked (so no tab adopts its records while it may come
         // back), then let the lock go in this task; a cached page holding it is evicted as soon as another tab
-        // asks (WebLocksContention, platform-facts §5).
-        store.park();
+        // asks (WebLocksContention, platform-facts §5). The mark is the park note the spill step just wrote to
+        // localStorage; one in IndexedDB only without it (WebKit commits that one only on a restore, and reports
+        // it failed then: platform-facts §11).
+        if (!noted) store.park();
         tab.suspend();
         cachedNow = true;
       },

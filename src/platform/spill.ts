@@ -34,20 +34,31 @@ function storage(): globalThis.Storage | undefined {
 }
 
 /**
- * Writes this client's spill (replacing an older one). Throws what localStorage throws (quota), and a clear error
- * when localStorage cannot be used at all, so the caller can report that these records now live in memory only.
+ * Writes this client's spill (replacing an older one). Into the back/forward cache (`persisted`) it is written even
+ * without events: it is then this client's park note (see parkNotes), written synchronously because WebKit runs
+ * no IndexedDB transaction a page begins in its last pagehide before caching it (platform-facts §11). Returns whether
+ * it was written. Throws what localStorage throws (quota), and a clear error when localStorage cannot be used at
+ * all, so the caller can report that these records now live in memory only; with no events to save, never throws.
  */
-export function writeSpill(owner: string, events: StoredEvent[], persisted: boolean): void {
-  if (events.length === 0) return;
+export function writeSpill(owner: string, events: StoredEvent[], persisted: boolean): boolean {
+  if (events.length === 0 && !persisted) return false;
   const { ls, why } = access();
-  if (!ls) throw new Error(`${why}: ${events.length} record(s) not yet committed to IndexedDB cannot be spilled and are lost if the page is torn down now`);
-  const spill: Spill = {
-    owner,
-    persisted,
-    at: Date.now(),
-    events: events.map(plain),
-  };
-  ls.setItem(SPILL_PREFIX + owner, JSON.stringify(spill));
+  try {
+    if (!ls) throw new Error(`${why}: ${events.length} record(s) not yet committed to IndexedDB cannot be spilled and are lost if the page is torn down now`);
+    const spill: Spill = { owner, persisted, at: Date.now(), events: events.map(plain) };
+    ls.setItem(SPILL_PREFIX + owner, JSON.stringify(spill));
+    return true;
+  } catch (error) {
+    if (events.length > 0) throw error;
+    return false; // a park note only: nothing is lost
+  }
+}
+
+/** Park notes: owners whose spill says they went into the back/forward cache, and when (`at`, epoch ms). */
+export function parkNotes(): { owner: string; at: number }[] {
+  const out: { owner: string; at: number }[] = [];
+  findSpills((owner, persisted, at) => (persisted && out.push({ owner, at }), false));
+  return out;
 }
 
 /** Forgets this client's spill (it came back from the back/forward cache, or its events are safe). */

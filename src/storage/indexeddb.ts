@@ -76,6 +76,12 @@ export interface IndexedDbStorageOptions {
   /** @default PARK_MS */
   parkMs?: number;
   /**
+   * Owners parked in the back/forward cache per a note kept outside IndexedDB (`at`: when, epoch ms), honoured
+   * like the park marks in the store: WebKit commits no IndexedDB write a page begins in its last pagehide before
+   * caching it, so there the page writes its mark to localStorage instead (platform/spill.ts).
+   */
+  parkNotes?: () => { owner: string; at: number }[];
+  /**
    * IndexedDB's commit durability for this store's writes. 'relaxed' (the default) differs from 'strict' only on
    * an OS crash or power loss (platform-facts §4); tab and browser crashes after `complete` keep both.
    */
@@ -495,7 +501,7 @@ export function createIndexedDbStorage(opts: IndexedDbStorageOptions): IndexedDb
             const beatsBy = new Map<string, number>();
             for (const b of (beatsReq?.result ?? []) as { owner: string; at: number }[]) beatsBy.set(b.owner, b.at);
             const parkedUntil = new Map<string, number>();
-            for (const p of parksReq.result as { owner?: unknown; at?: unknown }[]) {
+            for (const p of [...(parksReq.result as { owner?: unknown; at?: unknown }[]), ...(opts.parkNotes?.() ?? [])]) {
               if (typeof p?.owner === 'string' && typeof p.at === 'number' && at - p.at < parkMs) parkedUntil.set(p.owner, p.at + parkMs);
             }
             const alive = (o: string) => o === owner || (live ? live.has(o) : at - (beatsBy.get(o) ?? -Infinity) <= staleMs);

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SPILL_PREFIX, dropSpill, findSpills, writeSpill } from '../../src/platform/spill';
+import { SPILL_PREFIX, dropSpill, findSpills, parkNotes, writeSpill } from '../../src/platform/spill';
 
 /** A Map behind the Web Storage interface (Node 20 has no localStorage). */
 function fakeLocalStorage(quota = Infinity) {
@@ -45,6 +45,25 @@ describe('pagehide spill', () => {
     expect(findSpills((_o, persisted) => !persisted)).toEqual([]);
     dropSpill('c');
     expect(ls.map.size).toBe(0);
+  });
+
+  it('into the bfcache, writes a park note even without events (WebKit commits no IndexedDB park mark made in pagehide)', () => {
+    expect(writeSpill('p', [], true)).toBe(true);
+    expect(writeSpill('q', [], false)).toBe(false);
+    const before = Date.now();
+    writeSpill('r', [ev('1')], true);
+    expect(parkNotes().map((n) => n.owner).sort()).toEqual(['p', 'r']);
+    expect(parkNotes()[0]!.at).toBeGreaterThanOrEqual(before - 1000);
+    dropSpill('p'); // restored
+    expect(parkNotes().map((n) => n.owner)).toEqual(['r']);
+  });
+
+  it('a park note that cannot be written is reported by its result, not thrown (nothing is lost)', () => {
+    ls = fakeLocalStorage(10);
+    (globalThis as any).localStorage = ls;
+    expect(writeSpill('p', [], true)).toBe(false);
+    delete (globalThis as any).localStorage;
+    expect(writeSpill('p', [], true)).toBe(false);
   });
 
   it('writes nothing for no events, removes malformed entries, filters malformed events', () => {

@@ -208,6 +208,23 @@ describe('IndexedDB storage (fake-indexeddb)', () => {
     await b.close();
   });
 
+  it('a park note kept outside IndexedDB (WebKit: localStorage) keeps the segments from adoption like a park mark', async () => {
+    let offset = 0;
+    const now = () => Date.now() + offset;
+    const notes: { owner: string; at: number }[] = [];
+    const a = createIndexedDbStorage({ owner: 'a', dbName: 'park-note', now, liveOwners: async () => new Set(['b']), parkMs: 1000 });
+    const parked = ev(1);
+    await a.append([parked]);
+    notes.push({ owner: 'a', at: now() }); // no a.park(): WebKit would not commit it before the page is cached
+    const b = createIndexedDbStorage({ owner: 'b', dbName: 'park-note', now, liveOwners: async () => new Set(['b']), parkMs: 1000, parkNotes: () => notes });
+    expect(await b.recover()).toEqual([]);
+    expect(b.nextRecoveryAt()).toBeGreaterThan(now());
+    expect(b.liveOwnersSeen()).toEqual([]); // not watched: it holds no lock while cached
+    offset += 1001;
+    expect((await b.recover()).map((e) => e.id)).toEqual([parked.id]);
+    await b.close();
+  });
+
   it('opens the database again after a versionchange closed it', async () => {
     const a = createIndexedDbStorage({ owner: 'a', dbName: 'vc', liveOwners: async () => new Set(['a']) });
     await a.append([ev(1)]);
