@@ -1,6 +1,6 @@
 import { createClient, type ClientHooks, type Platform } from './core/client';
 import { systemClock } from './core/clock';
-import { OutboxOptionsError, resolveOptionsFrom, type EnvOptions, type ResolvedOptions } from './core/options';
+import { resolveOptionsFrom, type EnvOptions, type ResolvedOptions } from './core/options';
 import { createUuid } from './core/uuid';
 import type { Wire, WireName } from './core/types';
 import type { Outbox } from './trace/types';
@@ -26,15 +26,6 @@ export interface EntrySetup {
   platform?: (options: ResolvedOptions & Record<string, unknown>) => Partial<Platform>;
   /** Where a 401/403 on the OTLP wire comes from in this entry, added to its drop detail (a page: the relay hint). */
   otlpAuthHint?: string;
-}
-
-/** An absolute URL, or OutboxOptionsError naming the option. */
-function absolute(url: string, option: string, base?: string): string {
-  try {
-    return new URL(url, base).href;
-  } catch {
-    throw new OutboxOptionsError(`createOutbox: invalid options: ${option} must be a URL${base ? '' : ' (absolute here)'}, got "${url}"`);
-  }
 }
 
 /** The wires of a client: ingestion (events, scores) and OTLP (spans), each where its URL is known. */
@@ -70,9 +61,7 @@ function buildWires(o: ResolvedOptions, hint: string | undefined, warn: (message
  * this statusMessage; the browser entry calls it when the page goes away for good).
  */
 export function assemble(input: unknown, setup: EntrySetup): { outbox: Outbox; hooks: ClientHooks; endOpen: (statusMessage: string) => number } {
-  const options = resolveOptionsFrom(input, setup.fromEnv, setup.extraShape) as ResolvedOptions & Record<string, unknown>;
-  if (options.endpoint !== undefined) options.endpoint = absolute(options.endpoint, 'endpoint', setup.baseUrl);
-  if (options.tracesEndpoint !== undefined) options.tracesEndpoint = absolute(options.tracesEndpoint, 'endpoints.traces', setup.baseUrl);
+  const options = resolveOptionsFrom(input, setup.fromEnv, setup.extraShape, { baseUrl: setup.baseUrl }) as ResolvedOptions & Record<string, unknown>;
   setup.check?.(options);
   const extra = setup.platform?.(options) ?? {};
   let warn = (_message: string): void => undefined;

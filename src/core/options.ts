@@ -336,6 +336,8 @@ export function resolveOptionsFrom<Shape extends z.core.$ZodLooseShape>(
   input: unknown,
   fromEnv: EnvOptions = { values: {}, sources: {} },
   extraShape?: Shape,
+  /** Given: the endpoints become absolute URLs, relative ones resolved against `baseUrl` (a page's location). */
+  urls?: { baseUrl?: string },
 ): ResolvedOptions & z.infer<z.ZodMiniObject<Shape>> {
   if (input === undefined) input = {};
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
@@ -391,5 +393,19 @@ export function resolveOptionsFrom<Shape extends z.core.$ZodLooseShape>(
       `createOutbox: invalid options: retry.maxDelayMs must be ≥ retry.initialDelayMs (${resolved.retry.initialDelayMs}), got ${resolved.retry.maxDelayMs}`,
     );
   }
+  if (urls) {
+    const withUrls = resolved as { endpoint?: string; tracesEndpoint?: string };
+    if (withUrls.endpoint !== undefined) withUrls.endpoint = absolute(withUrls.endpoint, 'endpoint', urls.baseUrl);
+    if (withUrls.tracesEndpoint !== undefined) withUrls.tracesEndpoint = absolute(withUrls.tracesEndpoint, 'endpoints.traces', urls.baseUrl);
+  }
   return resolved as any;
+}
+
+/** An absolute URL, or OutboxOptionsError naming the option. */
+function absolute(url: string, option: string, base?: string): string {
+  try {
+    return new URL(url, base).href;
+  } catch {
+    throw new OutboxOptionsError(`createOutbox: invalid options: ${option} must be a URL${base ? '' : ' (absolute here)'}, got "${url}"`);
+  }
 }
