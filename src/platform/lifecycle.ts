@@ -46,8 +46,8 @@ export function watchLifecycle(handlers: LifecycleHandlers, targets?: LifecycleT
     if ((event as PageTransitionEvent).persisted === true) handlers.onShow({ restored: true });
   };
 
-  // Capture listeners on the event's own target run before the bubbling ones (DOM spec, Chromium ≥ 89), whatever
-  // the order of registration: the client's steps run before a page's own bubbling pagehide listeners.
+  // Capture listeners (at the event's own target, window or document, Chromium runs listeners in registration order
+  // whatever their phase; on the way down from an ancestor, capture ones first).
   const capture = { capture: true };
   doc.addEventListener('visibilitychange', onVisibility, capture);
   win.addEventListener('pagehide', onPageHide, capture);
@@ -65,22 +65,24 @@ export function watchLifecycle(handlers: LifecycleHandlers, targets?: LifecycleT
 /**
  * The steps a browser client takes as the page leaves and comes back, each optional. `pageSequence` runs them in
  * this order at hide (`visibilitychange` → hidden, or `pagehide`) and the show steps in reverse at show: one
- * sequence in code order, not listeners whose order rests on capture vs bubble or on registration.
+ * sequence in code order, not listeners whose order rests on registration. The order is the one the client had when
+ * these were four listeners: at an event's own target (window, document) Chromium runs listeners in registration
+ * order whatever their phase, so recovery's (registered first) ran before the unload path's.
  */
 export interface PageSteps {
   /** 1. `pagehide` for good (not into the back/forward cache): end open observations, so the steps below carry them. */
   endOpen?(): void;
-  /** 2. Send what is queued over the unload transports (keepalive, fetchLater, beacon). */
-  unload?(via: 'visibilitychange' | 'pagehide'): void;
-  /** 3. `pagehide`: spill what is held and not committed to IndexedDB to localStorage (synchronous). */
+  /** 2. `pagehide`: spill what is held and not committed to IndexedDB to localStorage (synchronous). */
   spill?(persisted: boolean): void;
-  /** 4. Write what is pending in IndexedDB now (acknowledgements are otherwise written lazily). */
+  /** 3. Write what is pending in IndexedDB now (acknowledgements are otherwise written lazily). */
   flushWrites?(): void;
-  /** 5. `pagehide` into the back/forward cache: mark this client parked and let its tab lock go. */
+  /** 4. `pagehide` into the back/forward cache: mark this client parked and let its tab lock go. */
   park?(): void;
-  /** Show, undoing 5–3: back from the back/forward cache (`restored` only): take the lock again, unpark, recover. */
+  /** 5. Send what is queued over the unload transports (keepalive, fetchLater, beacon); its marks get a transaction of their own. */
+  unload?(via: 'visibilitychange' | 'pagehide'): void;
+  /** Show, undoing 4–2: back from the back/forward cache (`restored` only): take the lock again, unpark, recover. */
   unpark?(): void;
-  /** Show, undoing 2: the unload transports may be tried again; after a restore, sending restarts. */
+  /** Show, undoing 5: the unload transports may be tried again; after a restore, sending restarts. */
   resume?(restored: boolean): void;
 }
 
@@ -97,10 +99,10 @@ export function pageSequence(steps: PageSteps, onError: (error: unknown) => void
     onHide({ via, persisted }) {
       const pagehide = via === 'pagehide';
       if (pagehide && !persisted) step(steps.endOpen);
-      step(steps.unload, via);
       if (pagehide) step(steps.spill, persisted);
       step(steps.flushWrites);
       if (pagehide && persisted) step(steps.park);
+      step(steps.unload, via);
     },
     onShow({ restored }) {
       if (restored) step(steps.unpark);

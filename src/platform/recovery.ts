@@ -130,8 +130,8 @@ function pageSteps(
   return {
     detach: () => target?.removeEventListener('online', onOnline),
     steps: {
-      // The unload path (the step before) sent what fit; what is left and not yet committed to IndexedDB would be
-      // lost with the document: write it synchronously to localStorage.
+      // What is held and not yet committed to IndexedDB would be lost with the document: write it synchronously to
+      // localStorage (before the unload path, the last step, takes what fits its budgets).
       spill(persisted) {
         noted = false;
         try {
