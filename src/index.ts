@@ -58,8 +58,8 @@ export function createOutbox(options: OutboxOptions): Outbox {
   // Automatic: if an outbox service worker controls the page, ask it to replay now and on `online`.
   teardown.add(attachServiceWorkerReplay());
   // The page's lifecycle, one sequence (platform/lifecycle.ts): at hide, open observations end (pagehide for
-  // good), recovery spills what is not committed, writes what is pending and, into the back/forward cache, parks,
-  // then the unload path sends what fits the keepalive budgets; at show the same in reverse.
+  // good), recovery spills what is not committed, the unload path sends what fits the keepalive budgets, recovery
+  // writes what is pending and, into the back/forward cache, parks; at show the same in reverse.
   teardown.add(
     watchLifecycle(
       pageSequence({

@@ -131,7 +131,7 @@ function pageSteps(
     detach: () => target?.removeEventListener('online', onOnline),
     steps: {
       // What is held and not yet committed to IndexedDB would be lost with the document: write it synchronously to
-      // localStorage (before the unload path, the last step, takes what fits its budgets).
+      // localStorage (before the unload path, the next step, takes what fits its budgets).
       spill(persisted) {
         noted = false;
         try {
