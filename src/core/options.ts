@@ -34,7 +34,10 @@ export interface OutboxOptions {
   flushAt?: number;
   /** The most records one request carries: a burst goes out in few requests. @default 500 */
   maxBatchEvents?: number;
-  /** SECONDS (as in the Langfuse SDKs): the longest a queued event waits before it is sent. @default 1 */
+  /**
+   * SECONDS (as in the Langfuse SDKs): the longest a queued event waits before it is sent. A whole number of
+   * thousands (1000, 5000, …) is refused: that is milliseconds by mistake. @default 1
+   */
   flushInterval?: number;
   /** A batch is cut before its encoded body exceeds this many bytes. @default 524288 */
   maxBatchBytes?: number;
@@ -48,6 +51,11 @@ export interface OutboxOptions {
   storage?: 'indexeddb' | 'memory';
   /** A request that has not answered after this long is aborted and retried. @default 10000 */
   requestTimeoutMs?: number;
+  /**
+   * SECONDS, the Langfuse SDKs' name and unit for the same thing as requestTimeoutMs (give one of the two).
+   * LANGFUSE_TIMEOUT.
+   */
+  timeout?: number;
   /** Backoff with full jitter. @default { initialDelayMs: 1000, maxDelayMs: 60000, maxAttempts: 10 } */
   retry?: Partial<RetryPolicy>;
   /**
@@ -187,7 +195,12 @@ export const optionsShape = {
   flushInterval: z.optional(
     z
       .custom<number>((v) => typeof v === 'number' && Number.isFinite(v) && v > 0, { error: 'must be a number of seconds > 0' })
-      .check(z.refine((v) => v <= 86_400, { error: 'must be at most 86400 seconds' })),
+      .check(z.refine((v) => v <= 86_400, { error: 'must be at most 86400 seconds' }))
+      .check(
+        z.refine((v) => !(v >= 1000 && v % 1000 === 0), {
+          error: 'is in seconds, as in the Langfuse SDKs: a whole number of thousands is milliseconds by mistake (write 1 for one second)',
+        }),
+      ),
   ),
   maxBatchBytes: int(1024),
   maxEventBytes: int(64),
@@ -195,6 +208,11 @@ export const optionsShape = {
   maxEventAgeMs: int(1000),
   storage: oneOf(['indexeddb', 'memory'], "must be 'indexeddb' or 'memory'"),
   requestTimeoutMs: int(1),
+  timeout: z.optional(
+    z.custom<number>((v) => typeof v === 'number' && Number.isFinite(v) && v > 0 && v <= 600, {
+      error: 'must be a number of seconds > 0 and ≤ 600 (as in the Langfuse SDKs; requestTimeoutMs is the same in milliseconds)',
+    }),
+  ),
   retry: z.optional(retrySchema),
   compression: oneOf(['none', 'gzip', 'auto'], "must be 'none', 'gzip' or 'auto'"),
   headers: z.optional(
@@ -229,8 +247,9 @@ const ENV_KEYS: Record<string, string[]> = {
   flushAt: ['OUTBOX_FLUSH_AT', 'LANGFUSE_FLUSH_AT'],
   flushInterval: ['OUTBOX_FLUSH_INTERVAL', 'LANGFUSE_FLUSH_INTERVAL'],
   sampleRate: ['OUTBOX_SAMPLE_RATE', 'LANGFUSE_SAMPLE_RATE'],
+  timeout: ['OUTBOX_TIMEOUT', 'LANGFUSE_TIMEOUT'],
 };
-const NUMERIC = ['flushAt', 'flushInterval', 'sampleRate'];
+const NUMERIC = ['flushAt', 'flushInterval', 'sampleRate', 'timeout'];
 
 /** Option values read from an environment, and the variable each came from (named in error messages). */
 export interface EnvOptions {
@@ -352,6 +371,16 @@ export function resolveOptionsFrom<Shape extends z.core.$ZodLooseShape>(
     retry: { ...DEFAULTS.retry, ...(o.retry ?? {}) },
   };
   Object.assign(resolved, where);
+  // `timeout` (seconds, the Langfuse SDKs' name) is requestTimeoutMs in other units; an explicit requestTimeoutMs
+  // wins over a LANGFUSE_TIMEOUT from the environment, and giving both explicitly is a mistake.
+  if ('timeout' in input && input.timeout !== undefined && 'requestTimeoutMs' in input && input.requestTimeoutMs !== undefined) {
+    throw new OutboxOptionsError('createOutbox: invalid options: give timeout (seconds) or requestTimeoutMs (milliseconds), not both');
+  }
+  const withTimeout = resolved as { timeout?: number; requestTimeoutMs: number };
+  if (withTimeout.timeout !== undefined) {
+    if (!('requestTimeoutMs' in input) || input.requestTimeoutMs === undefined) withTimeout.requestTimeoutMs = Math.ceil(withTimeout.timeout * 1000);
+    delete withTimeout.timeout;
+  }
   if (resolved.maxEventBytes > resolved.maxBatchBytes) {
     throw new OutboxOptionsError(
       `createOutbox: invalid options: maxEventBytes must be ≤ maxBatchBytes (${resolved.maxBatchBytes}), got ${resolved.maxEventBytes}`,

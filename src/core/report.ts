@@ -6,6 +6,38 @@ export interface ReportOptions {
   debug: boolean;
   onDrop?: (info: DropInfo) => void;
   onError?: (error: Error) => void;
+  /** Where records go, named in the warnings (the first that is set). */
+  relay?: string;
+  baseUrl?: string;
+  tracesEndpoint?: string;
+  endpoint?: string;
+  /** Only whether it is set matters (which keys a 401 tells the user to check); never printed. */
+  secretKey?: string;
+}
+
+const MORE = ' (onDrop/onError to handle it yourself; debug: true for more)';
+
+/**
+ * The console warning for the first drop of a reason when the host passed no onDrop: what happened and what to do
+ * (401/403: which keys; a shutdown after failed sends: the address and the last error; a refusal: the server's words).
+ */
+function dropWarning(o: ReportOptions, where: string, info: DropInfo, lastError: string | undefined): string {
+  const d = info.detail ?? '';
+  const keys =
+    o.relay !== undefined
+      ? "publicKey (one of the relay's, its LANGFUSE_PUBLIC_KEY)"
+      : o.secretKey !== undefined
+        ? 'publicKey and secretKey (LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY) are keys of that project'
+        : 'publicKey (LANGFUSE_PUBLIC_KEY); traces need secretKey, so a page sends them through outbox/relay';
+  const what =
+    info.reason === 'rejected'
+      ? /\b40[13]\b/.test(d)
+        ? `refused by ${where}: ${d}; check that ${keys}`
+        : `refused by ${where}: ${d}`
+      : info.reason === 'shutdown' && lastError !== undefined
+        ? `not delivered before shutdown; last error: ${lastError}; is ${where} right and reachable?`
+        : `${info.reason}${d ? `: ${d}` : ''}`;
+  return `${info.count} record(s) dropped, ${what}${MORE}`;
 }
 
 /** The client's counters, as `stats()` shows them. */
@@ -50,9 +82,19 @@ export function createReport(options: ReportOptions, logger: Pick<Console, 'debu
   let lastFlushReason: FlushReason | undefined;
   const pending = new Map<DropReason, DropInfo>();
   const warned = new Set<string>();
+  const where = options.relay ?? options.baseUrl ?? options.tracesEndpoint ?? options.endpoint ?? 'the server';
   const log = (...args: unknown[]) => {
     if (options.debug) logger.debug('[outbox]', ...args);
   };
+  function warnOnce(key: string, message: string): void {
+    if (warned.has(key)) return;
+    warned.add(key);
+    try {
+      logger.warn('[outbox]', message);
+    } catch {
+      /* a console that throws must not break the client */
+    }
+  }
   return {
     count(counter, n = 1) {
       counts[counter] += n;
@@ -62,6 +104,11 @@ export function createReport(options: ReportOptions, logger: Pick<Console, 'debu
     },
     failed(message) {
       lastError = message;
+      // A send that cannot reach the server, or that the server answered 5xx/429, is retried for as long as the
+      // retry options allow: say so once, with the address and the server's words, rather than only at the drop.
+      if (!options.onError && /^(network|request timed|HTTP (5\d\d|429))/.test(message)) {
+        warnOnce('retry', `sending to ${where} failed (${message}); kept and retried; check baseUrl (LANGFUSE_BASE_URL)${MORE}`);
+      }
     },
     drop(reason, records, detail) {
       if (records.length === 0) return false;
@@ -79,25 +126,19 @@ export function createReport(options: ReportOptions, logger: Pick<Console, 'debu
       pending.clear();
       for (const info of infos) {
         log(`dropped ${info.count} record(s): ${info.reason}${info.detail ? ` (${info.detail})` : ''}`);
-        callHost(options.onDrop, info);
+        if (options.onDrop) callHost(options.onDrop, info);
+        else warnOnce(info.reason, dropWarning(options, where, info, lastError));
       }
     },
     error(error) {
       const err = error instanceof Error ? error : new Error(errorText(error));
       lastError = err.message;
       log('error:', err.message);
-      callHost(options.onError, err);
+      if (options.onError) callHost(options.onError, err);
+      else warnOnce('error', err.message + MORE);
     },
     log,
-    warnOnce(key, message) {
-      if (warned.has(key)) return;
-      warned.add(key);
-      try {
-        logger.warn('[outbox]', message);
-      } catch {
-        /* a console that throws must not break the client */
-      }
-    },
+    warnOnce,
     snapshot: () => ({ counts: { ...counts }, dropped: { ...dropped }, lastFlushReason, lastError }),
   };
 }

@@ -53,7 +53,13 @@ export function createAdmit(parts: Parts) {
         reportedConfig.add(message);
         report(new Error(message));
       }
-      return { response: answer(503, { message: 'the relay is not configured' }, { ...cors, 'Retry-After': '60' }) };
+      return {
+        response: answer(
+          503,
+          { message: 'the relay is not configured: set LANGFUSE_BASE_URL, LANGFUSE_PUBLIC_KEY and LANGFUSE_SECRET_KEY where it runs, or pass createRelay({ upstream })' },
+          { ...cors, 'Retry-After': '60' },
+        ),
+      };
     }
     const key = checkKey(request, url, o.publicKeys ?? [upstream.publicKey], [upstream.secretKey]);
     if (!key.ok) return refuse(key.reason, key.status, key.message);

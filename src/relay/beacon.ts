@@ -1,6 +1,6 @@
 import { nextRetry } from '../core/retry';
 import type { DedupWindow } from './dedup';
-import { byteLength } from './issues';
+import { utf8Length } from '../core/encode';
 import type { Report } from './log';
 import type { QueueProducer, ResolvedRelayOptions, UpstreamOptions } from './options';
 import { enqueue, QUEUE_LIMITS } from '../wire/queue-message';
@@ -25,7 +25,7 @@ export function createDeliverInBackground(parts: Parts) {
     if (chunks === undefined) return false;
     for (let attempt = 1; ; attempt++) {
       try {
-        await enqueue(queue, records.wire, chunks.map((c) => ({ body: c.body, bytes: byteLength(c.body) })));
+        await enqueue(queue, records.wire, chunks.map((c) => ({ body: c.body, bytes: utf8Length(c.body) })));
         dedup.remember(keep);
         count('queued', keep.size);
         return true;

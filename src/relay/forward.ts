@@ -3,7 +3,7 @@ import type { createBackground } from './background';
 import type { createClaims } from './claims';
 import type { DedupWindow } from './dedup';
 import type { EventError } from './ingestion';
-import { byteLength } from './issues';
+import { utf8Length } from '../core/encode';
 import type { Log, Report } from './log';
 import type { QueueProducer, RelayContext, ResolvedRelayOptions, UpstreamOptions } from './options';
 import { enqueue, QUEUE_LIMITS } from '../wire/queue-message';
@@ -35,7 +35,7 @@ export function createForward(parts: Parts) {
     const chunks = records.chunk(keep, QUEUE_LIMITS.messageBytes);
     if (chunks === undefined) return undefined;
     try {
-      await enqueue(queue, records.wire, chunks.map((c) => ({ body: c.body, bytes: byteLength(c.body) })));
+      await enqueue(queue, records.wire, chunks.map((c) => ({ body: c.body, bytes: utf8Length(c.body) })));
     } catch (error) {
       report(new Error(`queue.send failed: ${String((error as Error)?.message ?? error)}`));
       return answer(503, { message: 'the relay could not queue the records: retry later' }, { ...cors, 'Retry-After': String(o.retryAfterSeconds) });

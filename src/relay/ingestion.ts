@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import type { RelayLimits } from './options';
-import { byteLength, firstIssue } from './issues';
+import { utf8Length } from '../core/encode';
+import { firstIssue } from './issues';
 
 /** One ingestion event as forwarded: the envelope fields Langfuse reads; the body as validated. */
 export interface IngestionEvent {
@@ -121,12 +122,12 @@ export function encodeIngestion(events: readonly IngestionEvent[], metadata?: un
 
 /** Cuts events into envelopes of at most `maxBytes` each; undefined when one event alone is larger. */
 export function chunkIngestion(events: readonly IngestionEvent[], metadata: unknown, maxBytes: number): { body: string; keys: string[] }[] | undefined {
-  const overhead = byteLength(encodeIngestion([], metadata));
+  const overhead = utf8Length(encodeIngestion([], metadata));
   const chunks: { body: string; keys: string[] }[] = [];
   let group: IngestionEvent[] = [];
   let bytes = overhead;
   for (const event of events) {
-    const size = byteLength(JSON.stringify(event)) + 1;
+    const size = utf8Length(JSON.stringify(event)) + 1;
     if (overhead + size > maxBytes) return undefined;
     if (bytes + size > maxBytes) {
       chunks.push({ body: encodeIngestion(group, metadata), keys: group.map((e) => e.id) });

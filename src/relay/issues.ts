@@ -27,10 +27,3 @@ function short(value: unknown): string {
     return typeof value;
   }
 }
-
-const encoder = new TextEncoder();
-
-/** UTF-8 bytes of a string. */
-export function byteLength(text: string): number {
-  return encoder.encode(text).byteLength;
-}

@@ -1,5 +1,6 @@
 import type { RelayLimits } from './options';
-import { byteLength, firstIssue } from './issues';
+import { utf8Length } from '../core/encode';
+import { firstIssue } from './issues';
 import { requestSchema } from './otlp-schema';
 
 /** An accepted OTLP/JSON ExportTraceServiceRequest: only the fields the relay knows, unknown keys stripped. */
@@ -59,12 +60,12 @@ export function chunkOtlp(request: OtlpRequest, maxBytes: number): { body: strin
   };
   for (let ri = 0; ri < request.resourceSpans.length; ri++) {
     const rs = request.resourceSpans[ri]!;
-    const resourceBytes = byteLength(JSON.stringify(rs.resource ?? null)) + 64;
+    const resourceBytes = utf8Length(JSON.stringify(rs.resource ?? null)) + 64;
     for (let si = 0; si < rs.scopeSpans.length; si++) {
       const ss = rs.scopeSpans[si]!;
-      const wrapper = resourceBytes + byteLength(JSON.stringify(ss.scope ?? null)) + 64;
+      const wrapper = resourceBytes + utf8Length(JSON.stringify(ss.scope ?? null)) + 64;
       for (const span of ss.spans) {
-        const size = byteLength(JSON.stringify(span)) + 1;
+        const size = utf8Length(JSON.stringify(span)) + 1;
         if (32 + wrapper + size > maxBytes) return undefined;
         const here = `${ri}/${si}`;
         const extra = group === here ? 0 : wrapper;
@@ -76,5 +77,5 @@ export function chunkOtlp(request: OtlpRequest, maxBytes: number): { body: strin
     }
   }
   flush();
-  return chunks.every((c) => byteLength(c.body) <= maxBytes) ? chunks : undefined;
+  return chunks.every((c) => utf8Length(c.body) <= maxBytes) ? chunks : undefined;
 }

@@ -1,3 +1,4 @@
+import { INGESTION_PATH, OTLP_PATH } from '../core/options';
 import { bodyText, serverMessage, statusResult } from '../wire/answer';
 import { authHeaders, gzip } from '../transport/fetch';
 import { parseMultiStatus } from '../wire/ingestion';
@@ -7,10 +8,7 @@ import type { UpstreamOptions } from './options';
 /** The two Langfuse routes the relay serves and forwards to. */
 export type RelayWire = 'otlp' | 'ingestion';
 
-export const PATHS: Record<RelayWire, string> = {
-  otlp: '/api/public/otel/v1/traces',
-  ingestion: '/api/public/ingestion',
-};
+export const PATHS: Record<RelayWire, string> = { otlp: OTLP_PATH, ingestion: INGESTION_PATH };
 
 /** What the upstream made of one forwarded body. */
 export type Delivery =

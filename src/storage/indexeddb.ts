@@ -450,11 +450,15 @@ export function createIndexedDbStorage(opts: IndexedDbStorageOptions): IndexedDb
    */
   function writeNow(): Promise<void> {
     const db = connection;
-    if (!db || dirty.size === 0) return request(true);
+    // Only segments already committed: one whose append has not committed yet is spilled at pagehide instead
+    // (platform/spill.ts), and writing it here too would store its records twice (the next load sent both copies:
+    // duplicates at every reload in the soak).
+    const keys = [...dirty].filter((key) => !uncommitted.has(key));
+    if (!db || keys.length === 0) return request(true);
     try {
       const tx = db.transaction(storeName, 'readwrite', { durability });
       transactions++;
-      putSegments(tx.objectStore(storeName), [...dirty]);
+      putSegments(tx.objectStore(storeName), keys);
       tx.commit?.();
       request(false).catch(() => undefined);
       return committed(tx);
@@ -469,12 +473,6 @@ export function createIndexedDbStorage(opts: IndexedDbStorageOptions): IndexedDb
     if (heartbeats && mine.size > 0) request(true).catch(() => undefined);
   }
 
-  /** What one adoption pass found besides the events it took. */
-  interface Pass {
-    aliveWithSegments: Set<string>;
-    unreadableCount: number;
-    firstUnreadable: string;
-  }
 
   async function recover(max = Infinity): Promise<StoredEvent[]> {
     if (max <= 0) return [];
@@ -487,7 +485,10 @@ export function createIndexedDbStorage(opts: IndexedDbStorageOptions): IndexedDb
     const live = liveOwners ? await liveOwners() : null;
     const at = now();
     nextRecoveryAt = undefined;
-    const pass: Pass = { aliveWithSegments: new Set(), unreadableCount: 0, firstUnreadable: '' };
+    // What this pass found besides the events it took.
+    const aliveWithSegments = new Set<string>();
+    let unreadableCount = 0;
+    let firstUnreadable = '';
     // 3. Adopt in one transaction, re-reading each segment (another client may have adopted it meanwhile).
     const adopted = await run('readwrite', (store) =>
       new Promise<StoredEvent[]>((resolve, reject) => {
@@ -508,7 +509,7 @@ export function createIndexedDbStorage(opts: IndexedDbStorageOptions): IndexedDb
             let budget = max;
             keysReq.result.forEach((k, i) => {
               const key = String(k);
-              if (candidates.has(key)) budget = adoptSegment(store, pass, out, key, valsReq.result[i] as Segment | undefined, alive, parkedUntil, at, budget);
+              if (candidates.has(key)) budget = adoptSegment(store, out, key, valsReq.result[i] as Segment | undefined, alive, parkedUntil, at, budget);
             });
             if (heartbeats) store.put({ owner, at }, `h:${owner}`);
             store.transaction.commit?.();
@@ -518,72 +519,72 @@ export function createIndexedDbStorage(opts: IndexedDbStorageOptions): IndexedDb
           }
         };
         committed(store.transaction).then(() => {
-          aliveSeen = [...pass.aliveWithSegments];
+          aliveSeen = [...aliveWithSegments];
           resolve(out.sort((a, b) => a.ts - b.ts));
         }, reject);
       }),
     );
-    if (pass.unreadableCount > 0) fault(`IndexedDB: ${pass.unreadableCount} stored record(s) could not be read and were removed (${pass.firstUnreadable})`);
+    if (unreadableCount > 0) fault(`IndexedDB: ${unreadableCount} stored record(s) could not be read and were removed (${firstUnreadable})`);
     return adopted;
+
+    /**
+     * One other owner's segment, in the adoption transaction: removed if unreadable, left if its owner is alive or
+     * parked, else up to `budget` of its sendable events moved into a segment of this owner (and into `out`).
+     * Returns the budget left.
+     */
+    function adoptSegment(
+      store: IDBObjectStore,
+      out: StoredEvent[],
+      key: string,
+      seg: Segment | undefined,
+      alive: (owner: string) => boolean,
+      parkedUntil: Map<string, number>,
+      at: number,
+      budget: number,
+    ): number {
+      if (!seg || typeof seg !== 'object' || typeof seg.owner !== 'string' || !Array.isArray(seg.events)) {
+        unreadableCount++;
+        firstUnreadable ||= `segment ${key} is not {owner, events[]}`;
+        store.delete(key);
+        return budget;
+      }
+      if (alive(seg.owner)) {
+        if (seg.owner !== owner) aliveWithSegments.add(seg.owner);
+        return budget;
+      }
+      const until = parkedUntil.get(seg.owner);
+      if (until !== undefined) {
+        nextRecoveryAt = Math.min(nextRecoveryAt ?? Infinity, until); // in the back/forward cache: it may come back
+        return budget;
+      }
+      const take: StoredRecord[] = [];
+      const leave: StoredRecord[] = [];
+      for (const e of seg.events) {
+        if (!readable(e)) {
+          unreadableCount++;
+          firstUnreadable ||= `a record in ${key} lacks a string id/type/line or a numeric ts`;
+          continue;
+        }
+        const withheld = e.sentAt !== undefined && at - e.sentAt < graceMs;
+        if (withheld) nextRecoveryAt = Math.min(nextRecoveryAt ?? Infinity, e.sentAt! + graceMs);
+        if (!withheld && budget > 0) {
+          budget--;
+          take.push(plain(e));
+        } else leave.push(e);
+      }
+      if (take.length === 0 && leave.length === seg.events.length) return budget;
+      const adoptedKey = leave.length === 0 ? key : newKey();
+      if (leave.length > 0) store.put({ owner: seg.owner, events: leave } satisfies Segment, key);
+      else if (take.length === 0) store.delete(key);
+      if (take.length > 0) {
+        store.put({ owner, events: take } satisfies Segment, adoptedKey);
+        mirrorAdd(adoptedKey, take);
+        out.push(...take);
+      }
+      return budget;
+    }
   }
 
-  /**
-   * One other owner's segment, in the adoption transaction: removed if unreadable, left if its owner is alive or
-   * parked, else up to `budget` of its sendable events moved into a segment of this owner (and into `out`).
-   * Returns the budget left.
-   */
-  function adoptSegment(
-    store: IDBObjectStore,
-    pass: Pass,
-    out: StoredEvent[],
-    key: string,
-    seg: Segment | undefined,
-    alive: (owner: string) => boolean,
-    parkedUntil: Map<string, number>,
-    at: number,
-    budget: number,
-  ): number {
-    if (!seg || typeof seg !== 'object' || typeof seg.owner !== 'string' || !Array.isArray(seg.events)) {
-      pass.unreadableCount++;
-      pass.firstUnreadable ||= `segment ${key} is not {owner, events[]}`;
-      store.delete(key);
-      return budget;
-    }
-    if (alive(seg.owner)) {
-      if (seg.owner !== owner) pass.aliveWithSegments.add(seg.owner);
-      return budget;
-    }
-    const until = parkedUntil.get(seg.owner);
-    if (until !== undefined) {
-      nextRecoveryAt = Math.min(nextRecoveryAt ?? Infinity, until); // in the back/forward cache: it may come back
-      return budget;
-    }
-    const take: StoredRecord[] = [];
-    const leave: StoredRecord[] = [];
-    for (const e of seg.events) {
-      if (!readable(e)) {
-        pass.unreadableCount++;
-        pass.firstUnreadable ||= `a record in ${key} lacks a string id/type/line or a numeric ts`;
-        continue;
-      }
-      const withheld = e.sentAt !== undefined && at - e.sentAt < graceMs;
-      if (withheld) nextRecoveryAt = Math.min(nextRecoveryAt ?? Infinity, e.sentAt! + graceMs);
-      if (!withheld && budget > 0) {
-        budget--;
-        take.push(plain(e));
-      } else leave.push(e);
-    }
-    if (take.length === 0 && leave.length === seg.events.length) return budget;
-    const adoptedKey = leave.length === 0 ? key : newKey();
-    if (leave.length > 0) store.put({ owner: seg.owner, events: leave } satisfies Segment, key);
-    else if (take.length === 0) store.delete(key);
-    if (take.length > 0) {
-      store.put({ owner, events: take } satisfies Segment, adoptedKey);
-      mirrorAdd(adoptedKey, take);
-      out.push(...take);
-    }
-    return budget;
-  }
 
   return {
     get durable() {
