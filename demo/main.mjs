@@ -1,13 +1,13 @@
 // `npm run demo`: the collector in Langfuse v4 mode (SQLite file in a data folder) with the Outbox relay mounted at
 // /lf, serving the demo pages, the built bundles, the service worker and uPlot, on 127.0.0.1. The page sends
 // through the relay (relay: '/lf', public key only); the relay forwards to the collector with the secret key, as it
-// would to Langfuse. Port: --port N, else PORT, else 4318. Data folder: --data DIR, else DATA_DIR, else
+// would to Langfuse. Port: --port N, else PORT, else 3318 (not 4318, the standard OTLP port). Data folder: --data DIR, else DATA_DIR, else
 // <repo>/.data (git-ignored). Prints one URL; Ctrl-C (SIGINT/SIGTERM) stops it cleanly.
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startCollector } from './collector/server.mjs';
-import { argValue } from './collector/main.mjs';
+import { argValue, DEFAULT_PORT, explainListenError, portArg } from './collector/main.mjs';
 import { createDemoLlmMount } from './llm/server.mjs';
 // The built package (npm run demo builds it first), imported by its own name as an app would.
 import { createRelay, toNodeListener } from 'outbox/relay';
@@ -35,11 +35,11 @@ export const RELAY_PREFIX = '/lf';
  * Starts the demo: the collector answering as Langfuse v4 (only the demo keys), with the relay mounted at /lf
  * whose upstream is the collector itself and which takes pages of the demo's own origin only. The relay's
  * counters are served at GET /control/relay for the dashboard.
- * @param {{ port?: number, dataDir?: string }} [opts] port: default 4318 (0 picks a free one); dataDir: folder
+ * @param {{ port?: number, dataDir?: string }} [opts] port: default 3318 (0 picks a free one); dataDir: folder
  *   for demo.sqlite, default <repo>/.data
  * @returns {Promise<import('./collector/server.d.mts').Collector & { relay: import('outbox/relay').Relay }>}
  */
-export async function startDemo({ port = 4318, dataDir = path.join(root, '.data') } = {}) {
+export async function startDemo({ port = DEFAULT_PORT, dataDir = path.join(root, '.data') } = {}) {
   mkdirSync(dataDir, { recursive: true });
   // The relay needs the collector's URL (its upstream and the page's origin), known once it listens.
   /** @type {import('outbox/relay').Relay | undefined} */
@@ -88,12 +88,7 @@ export async function startDemo({ port = 4318, dataDir = path.join(root, '.data'
  * @returns {{ port: number, dataDir: string }}
  */
 export function demoArgs(argv) {
-  const portText = argValue(argv, 'port') ?? process.env.PORT ?? '4318';
-  const port = Number(portText);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`demo: invalid port '${portText}'`);
-    process.exit(2);
-  }
+  const port = portArg(argv, 'demo');
   const dataDir = path.resolve(argValue(argv, 'data') ?? process.env.DATA_DIR ?? path.join(root, '.data'));
   return { port, dataDir };
 }
@@ -115,7 +110,8 @@ export function stopOnSignals(close) {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
-  const collector = await startDemo(demoArgs(process.argv.slice(2)));
+  const args = demoArgs(process.argv.slice(2));
+  const collector = await startDemo(args).catch((err) => explainListenError(err, args.port, 'demo'));
   console.log(`Outbox demo: ${collector.url}/`);
   stopOnSignals(() => collector.close());
 }

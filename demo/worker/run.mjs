@@ -4,7 +4,7 @@
 // /demo/ (one trace per request). Both deliver to the same collector, so the dashboard shows everything. Prints
 // one URL: the dashboard, told where the Worker is (?worker=…) so it uses that relay and gets a "call the
 // Worker" button.
-// Options: --port N / PORT (collector, default 4318), --worker-port N / WORKER_PORT (default 8787),
+// Options: --port N / PORT (collector, default 3318), --worker-port N / WORKER_PORT (default 8787),
 // --data DIR / DATA_DIR (default <repo>/.data). Ctrl-C stops both.
 import { spawn } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';

@@ -450,11 +450,15 @@ export function createIndexedDbStorage(opts: IndexedDbStorageOptions): IndexedDb
    */
   function writeNow(): Promise<void> {
     const db = connection;
-    if (!db || dirty.size === 0) return request(true);
+    // Only segments already committed: one whose append has not committed yet is spilled at pagehide instead
+    // (platform/spill.ts), and writing it here too would store its records twice (the next load sent both copies:
+    // duplicates at every reload in the soak).
+    const keys = [...dirty].filter((key) => !uncommitted.has(key));
+    if (!db || keys.length === 0) return request(true);
     try {
       const tx = db.transaction(storeName, 'readwrite', { durability });
       transactions++;
-      putSegments(tx.objectStore(storeName), [...dirty]);
+      putSegments(tx.objectStore(storeName), keys);
       tx.commit?.();
       request(false).catch(() => undefined);
       return committed(tx);

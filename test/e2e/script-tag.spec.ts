@@ -99,11 +99,11 @@ test('stub + async tag: calls made before and after load are stored in order, wi
   expect(errors).toEqual([]);
 });
 
-test('the inline stub in the fixture and the README is dist/outbox-stub.js, and a few hundred bytes', () => {
+test('the inline stub in the fixture and docs/browser.md is dist/outbox-stub.js, and a few hundred bytes', () => {
   const stub = readFileSync(path.join(root, 'dist/outbox-stub.js'), 'utf8').split('\n')[0]!;
   expect(stub.length).toBeLessThan(400);
   expect(readFileSync(path.join(fixtures, 'script-tag.html'), 'utf8')).toContain(`<script>${stub}</script>`);
-  expect(readFileSync(path.join(root, 'README.md'), 'utf8')).toContain(`<script>${stub}</script>`);
+  expect(readFileSync(path.join(root, 'docs/browser.md'), 'utf8')).toContain(`<script>${stub}</script>`);
 });
 
 test.describe("a page served with Content-Security-Policy: script-src 'self'", () => {

@@ -5,8 +5,9 @@
 // test/e2e/examples.spec.ts.
 import { build } from 'esbuild';
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCollector, type Collector } from '../../demo/collector/server.mjs';
@@ -103,6 +104,32 @@ describe('examples type-check against the packed package, without skipLibCheck',
       expect(outputs.join('')).toBe('');
     }, 120_000);
   }
+});
+
+describe('the packed declarations match the packed code', () => {
+  it("every value an entry's .d.ts exports exists in its .js, and nothing the .js exports is untyped (Node's view)", async () => {
+    const pkgDir = path.join(appDir, 'node_modules/outbox');
+    const { exports } = JSON.parse(readFileSync(path.join(pkgDir, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
+    const pairs = new Map<string, string>(); // .js → .d.ts, per condition and subpath
+    const collect = (node: unknown): void => {
+      if (typeof node !== 'object' || node === null) return;
+      const o = node as Record<string, unknown>;
+      if (typeof o.types === 'string' && typeof o.default === 'string') pairs.set(o.default, o.types);
+      for (const v of Object.values(o)) collect(v);
+    };
+    collect(exports);
+    expect(pairs.size).toBeGreaterThanOrEqual(6);
+    const mismatches: string[] = [];
+    for (const [js, dts] of pairs) {
+      // outbox/sw is for bundlers only: workbox-background-sync's ESM imports omit file extensions, which Node refuses.
+      if (js.endsWith('/sw.js')) continue;
+      const runtime = Object.keys(await import(pathToFileURL(path.join(pkgDir, js)).href)).sort();
+      const text = readFileSync(path.join(pkgDir, dts), 'utf8');
+      const typed = [...text.matchAll(/^export \{([^}]*)\};/gm)].flatMap((m) => m[1]!.split(',').map((n) => n.trim().split(' as ').pop()!)).filter(Boolean).sort();
+      if (JSON.stringify(runtime) !== JSON.stringify(typed)) mismatches.push(`${js} exports ${runtime.join(',')}; ${dts} types ${typed.join(',')}`);
+    }
+    expect(mismatches).toEqual([]);
+  });
 });
 
 /** Bundles an example's Node entry (packages left as imports, resolved from the app) and runs it with `env`. */

@@ -21,7 +21,7 @@ export interface WorkerdOptions {
   browserBuilds?: boolean;
   /** Listen on a real socket on 127.0.0.1 too (tests that fetch() the Worker over HTTP). @default false */
   socket?: boolean;
-  /** Compatibility flags (e.g. `nodejs_compat`: Node built-ins such as `node:async_hooks` stay imports). */
+  /** Compatibility flags (with `nodejs_compat` or `nodejs_als`, Node built-ins such as `node:async_hooks` stay imports). */
   compatibilityFlags?: string[];
 }
 
@@ -44,7 +44,7 @@ export async function startWorkerd(o: WorkerdOptions): Promise<Workerd> {
     target: 'es2022',
     mainFields: o.browserBuilds ? ['browser', 'module', 'main'] : ['module', 'main'],
     conditions: o.browserBuilds ? ['workerd', 'worker', 'browser'] : ['workerd', 'worker'],
-    external: o.compatibilityFlags?.includes('nodejs_compat') ? ['cloudflare:*', 'node:*'] : ['cloudflare:*'],
+    external: o.compatibilityFlags?.some((f) => f === 'nodejs_compat' || f === 'nodejs_als') ? ['cloudflare:*', 'node:*'] : ['cloudflare:*'],
     logLevel: 'error',
   });
   const mf = new Miniflare({

@@ -13,6 +13,7 @@ let reference: Collector;
 let ours: Collector;
 let withFlag: Workerd;
 let withoutFlag: Workerd;
+let alsOnly: Workerd;
 
 beforeAll(async () => {
   [reference, ours] = await Promise.all([startCollector({ langfuse: 'v4' }), startCollector({ langfuse: 'v4' })]);
@@ -20,9 +21,10 @@ beforeAll(async () => {
   const entry = 'test/worker/fixtures/tracing-worker.ts';
   withFlag = await startWorkerd({ entry, browserBuilds: true, bindings, compatibilityFlags: ['nodejs_compat'] });
   withoutFlag = await startWorkerd({ entry: 'test/worker/fixtures/tracing-no-flag.ts', bindings });
+  alsOnly = await startWorkerd({ entry: 'test/worker/fixtures/tracing-als.ts', bindings, compatibilityFlags: ['nodejs_als'] });
 }, 120_000);
 afterAll(async () => {
-  await Promise.all([withFlag?.dispose(), withoutFlag?.dispose()]);
+  await Promise.all([withFlag?.dispose(), withoutFlag?.dispose(), alsOnly?.dispose()]);
   await Promise.all([reference?.close(), ours?.close()]);
 });
 
@@ -66,5 +68,14 @@ describe('tracing calls in workerd', () => {
     const named = (name: string) => ours.observations().find((o) => o.name === name)!;
     const root = named('ctx-root');
     for (const name of ['ctx-before', 'ctx-after', 'ctx-after-from-handle']) expect(named(name)).toMatchObject({ traceId: root.traceId, parentObservationId: root.id });
+  });
+
+  it('only nodejs_als: useAsyncLocalStorage(AsyncLocalStorage) makes the context follow the await', async () => {
+    ours.reset();
+    const seen = await (await alsOnly.mf.dispatchFetch('http://worker/context')).json();
+    expect(seen).toEqual({ registered: true, before: true, after: true });
+    await ours.waitFor((c) => c.observations().length >= 2, 10_000);
+    const named = (name: string) => ours.observations().find((o) => o.name === name)!;
+    expect(named('als-after')).toMatchObject({ traceId: named('als-root').traceId, parentObservationId: named('als-root').id });
   });
 });
