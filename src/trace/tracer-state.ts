@@ -4,7 +4,49 @@ import { fitSpan } from './budget';
 import { buildSpan, mergeTrace, type ObservationState, type SpanDefaults, type TraceState } from './observation';
 import type { ContextStore } from './context';
 import { toEpochMs } from './time';
-import type { TracingDeps } from './types';
+import type { SpanRecord, TracingCalls, WarnInfo } from './types';
+
+/** What tracing needs from the client: a narrow door. */
+export interface TracingDeps {
+  /** Queues one finished span (write-ahead, OTLP wire). Called once per observation; must not throw. */
+  emit(record: SpanRecord): void;
+  /** Epoch ms. */
+  now(): number;
+  /** Fills a buffer with random bytes (`crypto.getRandomValues`). */
+  fill(buffer: Uint8Array): void;
+  /** Applied at end() to input, output and metadata (of the trace and of the observation). */
+  mask?: (params: { data: unknown }) => unknown;
+  environment?: string;
+  release?: string;
+  version?: string;
+  /** UTF-8 bytes one attribute string may have; a longer one is replaced by a marker. @default 65536 */
+  maxAttributeBytes?: number;
+  /**
+   * UTF-8 bytes one span's JSON may have (pass the client's `maxEventBytes`): past it the largest values are replaced
+   * by markers, so the span is sent rather than dropped 'too-large'. @default 262144
+   */
+  maxSpanBytes?: number;
+  /** Observations open at once; past it the oldest is ended early (WARNING). @default 10000 */
+  maxOpenObservations?: number;
+  /** Debug log (the client prints it only with `debug`). */
+  log(message: string): void;
+  /** Fraction of traces kept, decided per trace id (see sample.ts). @default 1 */
+  sampleRate?: number;
+  /** The active context. @default the runtime's (contextStore()) */
+  context?: ContextStore;
+  /** A value was replaced or dropped. */
+  warn(info: WarnInfo): void;
+}
+
+/** What createTracing() returns. */
+export interface Tracing extends TracingCalls {
+  /** Spans of sampled-out traces not sent (`sampleRate`). */
+  sampledOut(): number;
+  /** Ends every open observation now with level WARNING and this statusMessage; returns how many. */
+  endOpen(statusMessage: string): number;
+  /** Observations open right now. */
+  openCount(): number;
+}
 
 /** One tracer's state (see createTracing): its door to the client, its limits, and what is open now. */
 export interface TracerState {

@@ -6,8 +6,8 @@ import { mergeObservation, type ObservationState, type TraceState } from './obse
 import { propagation } from './propagate';
 import { keepTrace, sampleBound } from './sample';
 import { readStartOptions, rootIds } from './start-options';
-import { finish, forceEnd, log, now, timeOf, traceUpdate, warnOf, type TracerState } from './tracer-state';
-import type { Observation, ObservationAttributes, ObservationType, StartOptions, Tracing, TracingDeps } from './types';
+import { finish, forceEnd, log, now, timeOf, traceUpdate, warnOf, type TracerState, type Tracing, type TracingDeps } from './tracer-state';
+import type { Observation, ObservationAttributes, ObservationType, StartOptions } from './types';
 
 /** Default of `maxAttributeBytes`: a quarter of the default `maxEventBytes`, so input, output and metadata fit. */
 export const DEFAULT_MAX_ATTRIBUTE_BYTES = 64 * 1024;

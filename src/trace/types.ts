@@ -1,7 +1,6 @@
 import type { CoreOutbox, OutboxStats, TrackOptions } from '../core/types';
 import type { ScoreBody } from './score';
 import type { OtlpSpan } from '../wire/otlp';
-import type { ContextStore } from './context';
 
 /** Langfuse's observation types, sent as `langfuse.observation.type` (exact lower case). */
 export type ObservationType =
@@ -218,48 +217,6 @@ export interface WarnInfo {
   id: string;
   type: string;
   detail: string;
-}
-
-/** What tracing needs from the client: a narrow door. */
-export interface TracingDeps {
-  /** Queues one finished span (write-ahead, OTLP wire). Called once per observation; must not throw. */
-  emit(record: SpanRecord): void;
-  /** Epoch ms. */
-  now(): number;
-  /** Fills a buffer with random bytes (`crypto.getRandomValues`). */
-  fill(buffer: Uint8Array): void;
-  /** Applied at end() to input, output and metadata (of the trace and of the observation). */
-  mask?: (params: { data: unknown }) => unknown;
-  environment?: string;
-  release?: string;
-  version?: string;
-  /** UTF-8 bytes one attribute string may have; a longer one is replaced by a marker. @default 65536 */
-  maxAttributeBytes?: number;
-  /**
-   * UTF-8 bytes one span's JSON may have (pass the client's `maxEventBytes`): past it the largest values are replaced
-   * by markers, so the span is sent rather than dropped 'too-large'. @default 262144
-   */
-  maxSpanBytes?: number;
-  /** Observations open at once; past it the oldest is ended early (WARNING). @default 10000 */
-  maxOpenObservations?: number;
-  /** Debug log (the client prints it only with `debug`). */
-  log(message: string): void;
-  /** Fraction of traces kept, decided per trace id (see sample.ts). @default 1 */
-  sampleRate?: number;
-  /** The active context. @default the runtime's (contextStore()) */
-  context?: ContextStore;
-  /** A value was replaced or dropped. */
-  warn(info: WarnInfo): void;
-}
-
-/** What createTracing() returns. */
-export interface Tracing extends TracingCalls {
-  /** Spans of sampled-out traces not sent (`sampleRate`). */
-  sampledOut(): number;
-  /** Ends every open observation now with level WARNING and this statusMessage; returns how many. */
-  endOpen(statusMessage: string): number;
-  /** Observations open right now. */
-  openCount(): number;
 }
 
 /** What `score()` takes: Langfuse's score fields (`id` optional). */
