@@ -92,9 +92,6 @@ const OBS_METADATA = 'langfuse.observation.metadata.';
 
 /** What an ended span records on its observation. */
 export function observationAttributesOf(a: Attributes, type: ObservationType, startMs: number, status: { code: number; message?: string } | undefined): ObservationAttributes {
-  const out: ObservationAttributes = {};
-  out.input = json(a['gen_ai.input.messages'] ?? a['gen_ai.tool.call.arguments'] ?? a['ai.prompt.messages'] ?? a['ai.prompt'] ?? a['ai.toolCall.args']);
-  out.output = json(a['gen_ai.output.messages'] ?? a['gen_ai.tool.call.result'] ?? a['ai.response.text'] ?? a['ai.response.object'] ?? a['ai.toolCall.result']);
   const metadata: Record<string, unknown> = {};
   const rest: Record<string, unknown> = {};
   const params: Record<string, unknown> = {};
@@ -105,25 +102,29 @@ export function observationAttributesOf(a: Attributes, type: ObservationType, st
     else rest[key] = value;
   }
   if (Object.keys(rest).length > 0) metadata.attributes = rest;
-  out.metadata = { ...flatMetadata(metadata) };
-  if (status?.code === 2) {
-    out.level = 'ERROR';
-    if (status.message) out.statusMessage = status.message;
-  }
-  if (type === 'generation' || type === 'embedding') {
-    const model = a['gen_ai.response.model'] ?? a['gen_ai.request.model'];
-    if (typeof model === 'string' && model !== '') out.model = model;
-    out.usageDetails = tokenCounts({ input: a['gen_ai.usage.input_tokens'], output: a['gen_ai.usage.output_tokens'] });
-    if (Object.keys(params).length > 0) out.modelParameters = params;
-    const ttfcSeconds = a['gen_ai.client.operation.time_to_first_chunk'];
-    const ttfcMs = a['ai.response.msToFirstChunk'];
-    if (typeof ttfcSeconds === 'number') out.completionStartTime = startMs + ttfcSeconds * 1000;
-    else if (typeof ttfcMs === 'number') out.completionStartTime = startMs + ttfcMs;
-    const promptName = a['langfuse.observation.prompt.name'];
-    const promptVersion = a['langfuse.observation.prompt.version'];
-    if (typeof promptName === 'string' && typeof promptVersion === 'number') out.prompt = { name: promptName, version: promptVersion };
-  }
-  return out;
+  const error = status?.code === 2;
+  const common: ObservationAttributes = {
+    input: json(a['gen_ai.input.messages'] ?? a['gen_ai.tool.call.arguments'] ?? a['ai.prompt.messages'] ?? a['ai.prompt'] ?? a['ai.toolCall.args']),
+    output: json(a['gen_ai.output.messages'] ?? a['gen_ai.tool.call.result'] ?? a['ai.response.text'] ?? a['ai.response.object'] ?? a['ai.toolCall.result']),
+    metadata: { ...flatMetadata(metadata) },
+    ...(error ? { level: 'ERROR' as const } : {}),
+    ...(error && status.message ? { statusMessage: status.message } : {}),
+  };
+  if (type !== 'generation' && type !== 'embedding') return common;
+  const model = a['gen_ai.response.model'] ?? a['gen_ai.request.model'];
+  const ttfcSeconds = a['gen_ai.client.operation.time_to_first_chunk'];
+  const ttfcMs = a['ai.response.msToFirstChunk'];
+  const completionStartTime = typeof ttfcSeconds === 'number' ? startMs + ttfcSeconds * 1000 : typeof ttfcMs === 'number' ? startMs + ttfcMs : undefined;
+  const promptName = a['langfuse.observation.prompt.name'];
+  const promptVersion = a['langfuse.observation.prompt.version'];
+  return {
+    ...common,
+    ...(typeof model === 'string' && model !== '' ? { model } : {}),
+    usageDetails: tokenCounts({ input: a['gen_ai.usage.input_tokens'], output: a['gen_ai.usage.output_tokens'] }),
+    ...(Object.keys(params).length > 0 ? { modelParameters: params } : {}),
+    ...(completionStartTime !== undefined ? { completionStartTime } : {}),
+    ...(typeof promptName === 'string' && typeof promptVersion === 'number' ? { prompt: { name: promptName, version: promptVersion } } : {}),
+  };
 }
 
 /** One OpenTelemetry span recorded as one Outbox observation at its end. */

@@ -1,5 +1,5 @@
 import { attr, type OtlpKeyValue, type OtlpSpan } from '../wire/otlp';
-import { ioText, mergeMetadata, observationAttributes, stringValue, traceAttributes, type Encoder } from './attributes';
+import { ioText, mergeMetadata, observationAttributes, stringValue, type Encoder } from './attributes';
 import type { Propagation } from './propagate';
 import { unixNano } from './time';
 import type { Observation, ObservationAttributes, ObservationType, TraceAttributes } from './types';
@@ -102,25 +102,17 @@ export interface SpanDefaults {
  * `langfuse.trace.input/output` on the OTLP path). `version` is the observation's, else the trace's, else the
  * client's; `release` the trace's, else the client's; `environment` the observation's, else the client's.
  */
-export function buildSpan(s: ObservationState, endMs: number, defaults: SpanDefaults, enc: Encoder): OtlpSpan {
+export function buildSpan(s: ObservationState, endMs: number, defaults: SpanDefaults, enc: Encoder, traceKv: OtlpKeyValue[]): OtlpSpan {
   const a = s.attrs;
   const t = s.trace;
   const attributes: OtlpKeyValue[] = [{ key: 'langfuse.observation.type', value: { stringValue: s.type } }];
-  if (t.kv === undefined) {
-    try {
-      t.kv = traceAttributes(t.attrs, enc);
-    } catch {
-      enc.warn('trace: attributes unreadable, dropped');
-      t.kv = [];
-    }
-  }
-  for (const kv of t.kv) attributes.push(kv);
+  for (const kv of traceKv) attributes.push(kv);
   const p = s.prop;
   if (p !== undefined && p.kv.length > 0) {
     // Explicit trace attributes (the `trace` option, updateTrace()) win over propagated ones, key by key.
-    if (t.kv.length === 0) for (const kv of p.kv) attributes.push(kv);
+    if (traceKv.length === 0) for (const kv of p.kv) attributes.push(kv);
     else {
-      const own = new Set(t.kv.map((kv) => kv.key));
+      const own = new Set(traceKv.map((kv) => kv.key));
       for (const kv of p.kv) if (!own.has(kv.key)) attributes.push(kv);
     }
   }

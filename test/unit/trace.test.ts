@@ -3,7 +3,7 @@ import { createIds, normalizeHexId } from '../../src/trace/ids';
 import { toEpochMs, unixNano } from '../../src/trace/time';
 import { createTracing } from '../../src/trace/tracer';
 import type { ObservationType, SpanRecord, WarnInfo } from '../../src/trace/types';
-import type { TracingDeps } from '../../src/trace/tracer-state';
+import type { TracingDeps } from '../../src/trace/tracer';
 import type { OtlpAnyValue } from '../../src/wire/otlp';
 
 /** A tracer on a fake clock and a counting random source, recording what it emits, warns and logs. */
