@@ -26,5 +26,6 @@ export interface SoakResult {
   problems: string[];
 }
 export declare const MAX_DUPLICATE_SHARE: number;
-export declare function runSoak(opts?: { seconds?: number; seed?: number; tabs?: number; sw?: boolean; log?: (line: string) => void }): Promise<SoakResult>;
+/** `judgeDuplicates: false` leaves duplicates out of `problems` (they are still counted and printed). */
+export declare function runSoak(opts?: { seconds?: number; seed?: number; tabs?: number; sw?: boolean; log?: (line: string) => void; judgeDuplicates?: boolean }): Promise<SoakResult>;
 export declare function formatTable(result: SoakResult): string;
