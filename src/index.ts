@@ -12,26 +12,7 @@ import { pageSequence, watchLifecycle } from './platform/lifecycle';
 import { createPageTransport } from './platform/page-transport';
 import { attachServiceWorkerReplay } from './platform/service-worker';
 
-export type { OutboxOptions } from './core/options';
-export type { DropInfo, DropReason, OutboxStats, TrackOptions } from './core/types';
-export type {
-  ActiveStartOptions,
-  AttributesOf,
-  GenerationAttributes,
-  Observation,
-  ObservationAttributes,
-  ObservationLevel,
-  ObservationType,
-  ObserveOptions,
-  Outbox,
-  ParentSpanContext,
-  PropagatedAttributes,
-  ScoreInput,
-  SpanAttributes,
-  StartOptions,
-  TraceAttributes,
-  TracingCalls,
-} from './trace/types';
+export type * from './public-types';
 export { OutboxOptionsError } from './core/options';
 
 /** Creates a client. Throws OutboxOptionsError for invalid options (and only then). */

@@ -15,26 +15,7 @@ import { contextStore, useAsyncLocalStorage } from './trace/context';
 import { createTracing } from './trace/tracer';
 import type { Outbox, TracingCalls } from './trace/types';
 
-export type { OutboxOptions } from './core/options';
-export type { DropInfo, DropReason, OutboxStats, TrackOptions } from './core/types';
-export type {
-  ActiveStartOptions,
-  AttributesOf,
-  GenerationAttributes,
-  Observation,
-  ObservationAttributes,
-  ObservationLevel,
-  ObservationType,
-  ObserveOptions,
-  Outbox,
-  ParentSpanContext,
-  PropagatedAttributes,
-  ScoreInput,
-  SpanAttributes,
-  StartOptions,
-  TraceAttributes,
-  TracingCalls,
-} from './trace/types';
+export type * from './public-types';
 export { OutboxOptionsError } from './core/options';
 
 let defaultOutbox: Outbox | undefined;

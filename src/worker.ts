@@ -15,26 +15,8 @@ import { QUEUE_LIMITS, type QueueProducer } from './wire/queue-message';
 
 export { outboxQueueConsumer, type QueueConsumer, type QueueConsumerOptions } from './relay/consumer';
 
-export type { OutboxOptions } from './core/options';
-export type { DropInfo, DropReason, OutboxStats, TrackOptions } from './core/types';
-export type { Outbox } from './trace/types';
+export type * from './public-types';
 export { OutboxOptionsError } from './core/options';
-export type {
-  ActiveStartOptions,
-  AttributesOf,
-  GenerationAttributes,
-  Observation,
-  ObservationAttributes,
-  ObservationLevel,
-  ObservationType,
-  ObserveOptions,
-  ParentSpanContext,
-  PropagatedAttributes,
-  SpanAttributes,
-  StartOptions,
-  TraceAttributes,
-  TracingCalls,
-} from './trace/types';
 /**
  * With only the `nodejs_als` flag: `useAsyncLocalStorage(AsyncLocalStorage)` (from 'node:async_hooks') before the
  * first tracing call makes the active context follow `await`. With `nodejs_compat` it is found by itself.
