@@ -21,7 +21,15 @@ export const KEEPALIVE_FAILURE_HOLD_MS = 250;
  */
 export function createPageTransport(
   options: Pick<ResolvedOptions, 'requestTimeoutMs' | 'compression'>,
-  parts: { budget?: KeepaliveBudget; reachability?: Reachability; fetch?: typeof fetch; nextHide?: (ms: number) => Promise<HideOutcome>; nextRestore?: () => Promise<void> } = {},
+  parts: {
+    budget?: KeepaliveBudget;
+    reachability?: Reachability;
+    fetch?: typeof fetch;
+    nextHide?: (ms: number) => Promise<HideOutcome>;
+    nextRestore?: () => Promise<void>;
+    /** Told when a send has ended (the browser entry disarms its beforeunload guard when nothing is left queued). */
+    afterSend?: () => void;
+  } = {},
 ): Transport {
   const hide = parts.nextHide ?? nextHide;
   const restore = parts.nextRestore ?? nextRestore;
@@ -49,6 +57,7 @@ export function createPageTransport(
         if (outcome === 'cached') await restore();
       }
       reachability.note(result);
+      parts.afterSend?.();
       return result;
     },
   };

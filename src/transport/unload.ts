@@ -21,8 +21,9 @@ export { KEEPALIVE_BUDGET_BYTES } from './keepalive-budget';
  * Records leave the queue one request at a time, right before it is handed to the network, so a handler cut short
  * (Firefox ends `pagehide` handlers early) leaves the rest for the `visibilitychange` that follows. Records whose
  * answer the page may never see are marked in storage with `markSent`, so a later load resends them only after
- * the grace period — unless the collector is unreachable now (offline, or the last send failed on the network):
- * then nothing is marked and the next load resends at once. Platform facts: docs/platform-facts.md §1–2.
+ * the grace period — unless the collector is unreachable now (the last send failed on the network): then nothing
+ * is marked and the next load resends at once. Offline (`navigator.onLine` false) nothing is sent at all.
+ * Platform facts: docs/platform-facts.md §1–2, §12 (Firefox).
  */
 
 /** fetchLater's own quota per origin, counting URL + headers + body. */
@@ -152,6 +153,13 @@ export function createUnloadSender(hooks: LeaveHooks, deps: UnloadDeps = {}): Un
     unreachable = reachability.unreachable();
     marked = [];
     unknownFate = [];
+    // Offline (navigator.onLine false): no request can arrive, so none is made and nothing is marked; the records
+    // stay stored for the next load. Firefox's offline emulation let such a keepalive through at a close (467
+    // records arrived while offline, then sent again by the next load: platform-facts §12).
+    if (reachability.offline()) {
+      report.kept = hooks.queuedCount();
+      return report;
+    }
     sendByKeepalive(fns.fetch);
     sendByFetchLater(fns.later);
     if (relayOf(options)) sendByBeacon(fns.beacon);
