@@ -22,12 +22,12 @@ export function createOutbox(options: OutboxOptions): Outbox {
   const teardown = detachChain();
   // A beforeunload listener only while records are queued (platform/lifecycle.ts): it sends them before a
   // navigation's pagehide, and its absence the rest of the time keeps the page fit for the back/forward cache.
-  let leaving: (() => void) | undefined;
-  let queued: (() => number) | undefined;
-  const guard = beforeUnloadGuard(() => leaving?.());
-  const disarmWhenIdle = () => {
-    if (queued?.() === 0) guard.disarm();
-  };
+  // (Both closures run only after assemble() returned: at a send's end, at a beforeunload.)
+  const disarmWhenIdle = () => hooks.queuedCount() > 0 || guard.disarm();
+  const guard = beforeUnloadGuard(() => {
+    unload.unload('beforeunload');
+    disarmWhenIdle();
+  });
   const { outbox, hooks, endOpen } = assemble(options, {
     baseUrl,
     otlpAuthHint:
@@ -55,11 +55,6 @@ export function createOutbox(options: OutboxOptions): Outbox {
   // good), recovery spills what is not committed, the unload path sends what fits the keepalive budgets, recovery
   // writes what is pending and, into the back/forward cache, parks; at show the same in reverse.
   const unload = unloadSteps(hooks, durable.storage());
-  queued = hooks.queuedCount;
-  leaving = () => {
-    unload.unload('beforeunload');
-    disarmWhenIdle();
-  };
   teardown.add(guard.disarm);
   teardown.add(
     watchLifecycle(

@@ -2,7 +2,7 @@ import type { LeaveHooks } from '../core/client';
 import type { Storage } from '../core/types';
 import { createUnloadSender, type UnloadDeps } from '../transport/unload';
 import { pageSequence, watchLifecycle, type LifecycleTargets, type PageSteps } from './lifecycle';
-import { controlled } from './page-transport';
+import { controlled, failureHold } from './page-transport';
 
 /**
  * The unload path's page steps for a browser client: at hide (`visibilitychange`→hidden or `pagehide`, whichever
@@ -10,7 +10,7 @@ import { controlled } from './page-transport';
  * again, and after a restore from the back/forward cache restart normal sending. Never throws into the page.
  */
 export function unloadSteps(hooks: LeaveHooks, storage?: Pick<Storage, 'markSent'>, deps: UnloadDeps = {}): Required<Pick<PageSteps, 'unload' | 'resume'>> {
-  const sender = createUnloadSender(hooks, { storage, controlled, ...deps });
+  const sender = createUnloadSender(hooks, { storage, controlled, afterNetworkFailure: failureHold, ...deps });
   const log = (...args: unknown[]) => {
     if (hooks.options.debug) console.debug('[outbox]', ...args);
   };

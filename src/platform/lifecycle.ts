@@ -137,27 +137,14 @@ export function beforeUnloadGuard(
   onLeave: () => void,
   target: Pick<Window, 'addEventListener' | 'removeEventListener'> | undefined = typeof window !== 'undefined' ? window : undefined,
 ): { arm(): void; disarm(): void } {
-  const win = target;
   let armed = false;
-  const handler = () => {
-    try {
-      onLeave();
-    } catch {
-      /* never into the page */
-    }
+  const set = (on: boolean) => {
+    if (armed === on || !target) return;
+    armed = on;
+    if (on) target.addEventListener('beforeunload', onLeave, true);
+    else target.removeEventListener('beforeunload', onLeave, true);
   };
-  return {
-    arm() {
-      if (armed || !win) return;
-      armed = true;
-      win.addEventListener('beforeunload', handler, true);
-    },
-    disarm() {
-      if (!armed) return;
-      armed = false;
-      win!.removeEventListener('beforeunload', handler, true);
-    },
-  };
+  return { arm: () => set(true), disarm: () => set(false) };
 }
 
 /** How the page went, if it did, within the time asked (see `nextHide`). */

@@ -1,5 +1,4 @@
 import type { RecoveryHooks } from '../core/client';
-import type { StoredEvent } from '../core/types';
 import { PARK_MS, type IndexedDbStorage } from '../storage/indexeddb';
 import { DRAIN_LOCK, type TabLock } from './tabs';
 import { dropSpill, findSpills, writeSpill } from './spill';
@@ -136,13 +135,7 @@ function pageSteps(
       // send (the writer returned), so the send is not delayed by the serialization.
       spill(persisted) {
         noted = false;
-        let uncommitted: StoredEvent[];
-        try {
-          uncommitted = hooks.held().filter((e) => !store.isCommitted(e.id));
-        } catch (error) {
-          report(error, 'spilling uncommitted events to localStorage at pagehide failed');
-          return;
-        }
+        const uncommitted = hooks.held().filter((e) => !store.isCommitted(e.id));
         return () => {
           try {
             noted = writeSpill(owner, uncommitted, persisted);

@@ -87,6 +87,12 @@ export interface UnloadDeps {
   controlled?: () => boolean;
   /** @default documentReachability() in a page, else a fresh tracker */
   reachability?: Reachability;
+  /**
+   * Waited for before the records of a keepalive that failed on the network are retried: Chromium rejects a page's
+   * keepalive fetches when a navigation starts, though they still arrive (platform-facts §2), and one sent at
+   * `beforeunload` is in flight then. Never resolving keeps them unsettled. @default retry at once
+   */
+  afterNetworkFailure?: () => Promise<void>;
 }
 
 /** Sends the client's queue over the unload transports. */
@@ -156,13 +162,11 @@ export function createUnloadSender(hooks: LeaveHooks, deps: UnloadDeps = {}): Un
     // Offline (navigator.onLine false): no request can arrive, so none is made and nothing is marked; the records
     // stay stored for the next load. Firefox's offline emulation let such a keepalive through at a close (467
     // records arrived while offline, then sent again by the next load: platform-facts §12).
-    if (reachability.offline()) {
-      report.kept = hooks.queuedCount();
-      return report;
+    if (!reachability.offline()) {
+      sendByKeepalive(fns.fetch);
+      sendByFetchLater(fns.later);
+      if (relayOf(options)) sendByBeacon(fns.beacon);
     }
-    sendByKeepalive(fns.fetch);
-    sendByFetchLater(fns.later);
-    if (relayOf(options)) sendByBeacon(fns.beacon);
 
     // One IndexedDB write for the marks: a page gone before any answer leaves them stored with the time they went.
     for (const e of unknownFate) marked.push(e.id);
@@ -204,7 +208,10 @@ export function createUnloadSender(hooks: LeaveHooks, deps: UnloadDeps = {}): Un
       const ids = events.map((e) => e.id);
       pending
         .then((response) => wire.answer(response, ids, now()))
-        .catch((error: unknown): SendResult => ({ kind: 'retry', network: true, error: `unload keepalive failed: ${errorText(error)}` }))
+        .catch(async (error: unknown): Promise<SendResult> => {
+          await deps.afterNetworkFailure?.();
+          return { kind: 'retry', network: true, error: `unload keepalive failed: ${errorText(error)}` };
+        })
         .then((result) => {
           release();
           reachability.note(result);
