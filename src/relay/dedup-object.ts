@@ -72,10 +72,16 @@ function createDedupObject(sql: Sql, now: () => number) {
   /** Woken whenever holds end (a settle), so waiting claims look again. */
   const waiters = new Set<() => void>();
   let nextRow = 1;
+  /** The lowest journal row that may still exist: the trim below runs only when the window moved past it. */
+  let floor = 1;
+  /** Read back from the journal: ids beyond maxIds there were counted as evicted before the restart. */
+  let reloaded = false;
 
   sql.exec('CREATE TABLE IF NOT EXISTS taken_batches (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, keys TEXT NOT NULL)');
   for (const r of sql.exec('SELECT id, at, keys FROM taken_batches ORDER BY id').toArray()) {
     const row = Number(r.id);
+    if (nextRow === 1) floor = row;
+    reloaded = true;
     const at = Number(r.at);
     let keys: unknown;
     try {
@@ -105,9 +111,16 @@ function createDedupObject(sql: Sql, now: () => number) {
       taken.delete(taken.keys().next().value as string);
       evicted++;
     }
+    if (reloaded) {
+      reloaded = false;
+      evicted = 0;
+    }
     // Rows older than the oldest key still remembered hold nothing the window needs.
     const oldest = taken.values().next().value?.row ?? nextRow;
-    sql.exec('DELETE FROM taken_batches WHERE id < ?', oldest);
+    if (oldest > floor) {
+      sql.exec('DELETE FROM taken_batches WHERE id < ?', oldest);
+      floor = oldest;
+    }
     return evicted;
   }
 

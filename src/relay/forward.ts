@@ -66,9 +66,11 @@ export function createForward(parts: Parts) {
     const elsewhere = new Set(busy);
     const seen = unique.filter((k) => !keep.has(k) && !elsewhere.has(k));
     const duplicates = records.keys.length - fresh.length - busy.length;
-    const settle = (taken: ReadonlySet<string>) => {
+    /** Ends the claim; the shared window's settle call runs on under waitUntil (after the page's answer). */
+    const settle = (taken: ReadonlySet<string>): Promise<void> => {
       const settled = free(taken);
       ctx?.waitUntil?.(settled);
+      return settled;
     };
     count('duplicates', duplicates);
     if (duplicates > 0) log(`${duplicates} duplicate record(s) acknowledged without forwarding`);
@@ -85,15 +87,15 @@ export function createForward(parts: Parts) {
         ? answer(503, { message: `${busy.length} span(s) are being forwarded by another relay instance: retry` }, { ...cors, 'Retry-After': String(o.retryAfterSeconds) })
         : response;
     if (fresh.length === 0) {
-      settle(keep);
+      void settle(keep);
       return retryBusy(records.wire === 'otlp' ? answer(200, { partialSuccess: {} }, cors) : multi(records, seen, records.errors, cors));
     }
 
     if (beacon) {
       // Nobody reads a beacon's answer: accept now, deliver in the background within a bounded budget.
       const task = deliverInBackground(records, keep, upstream, queue).then(settle, (error: unknown) => {
-        settle(new Set());
         report(error);
+        return settle(new Set());
       });
       background.run(task, ctx);
       return answer(202, { message: 'accepted' }, cors);
@@ -113,7 +115,7 @@ export function createForward(parts: Parts) {
       else if (delivery.kind === 'multi') taken = new Set(delivery.taken.map((id) => EVENT_KEY + id));
       return retryBusy(answerDelivery(delivery, records, fresh, seen, cors, o.retryAfterSeconds));
     } finally {
-      settle(taken);
+      void settle(taken);
     }
   };
 }
