@@ -2,7 +2,8 @@
 // Prints each shipped file's min+gzip size. Usage: node scripts/build.mjs [--no-types]
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { rmSync, mkdirSync, readFileSync, existsSync, renameSync } from 'node:fs';
+import { rmSync, mkdirSync, readFileSync, writeFileSync, existsSync, renameSync } from 'node:fs';
+import { minify } from 'terser';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -61,18 +62,35 @@ for (const b of library) {
 }
 for (const b of bundles) {
   if (!existsSync(entry(b.in))) continue;
-  await build({
+  const outfile = path.join(dist, b.out);
+  // esbuild bundles and folds syntax; terser then compresses and renames local variables (never properties: the
+  // names a user sees while debugging stay the source's). Terser's passes make the bundles about 5 % smaller
+  // gzipped than esbuild's own minifier (issue 20: global 32.27 → 30.5 kB, Workers 29.33 → 27.9 kB).
+  const result = await build({
     ...common,
     entryPoints: [entry(b.in)],
-    outfile: path.join(dist, b.out),
+    outfile,
+    write: false,
     format: b.format,
     platform: b.platform,
     target: 'es2020',
-    minify: true,
+    minifySyntax: true,
     mainFields: ['module', 'main'],
     conditions: b.platform === 'neutral' ? ['workerd', 'worker', 'browser'] : [],
     define: { 'process.env.NODE_ENV': '"production"' },
   });
+  const text = (suffix) => result.outputFiles.find((f) => f.path.endsWith(suffix)).text;
+  const minified = await minify(text('.js'), {
+    module: b.format === 'esm',
+    ecma: 2020,
+    compress: { passes: 3 },
+    mangle: true,
+    format: { comments: false },
+    sourceMap: { content: text('.js.map'), url: `${path.basename(b.out)}.map` },
+  });
+  mkdirSync(path.dirname(outfile), { recursive: true });
+  writeFileSync(outfile, minified.code);
+  writeFileSync(`${outfile}.map`, minified.map);
   built.push(b.out);
 }
 
