@@ -39,7 +39,8 @@ const bundles = [
   { in: 'index.ts', out: 'outbox.browser.js', format: 'esm', platform: 'browser' },
   { in: 'worker.ts', out: 'outbox.worker.js', format: 'esm', platform: 'neutral' },
   { in: 'outbox-sw.ts', out: 'outbox-sw.js', format: 'iife', platform: 'browser' },
-  { in: 'outbox-stub.js', out: 'outbox-stub.js', format: 'esm', platform: 'browser' }, // the README's stub snippet, as a file
+  // The README's stub snippet, as a file; minified by esbuild alone, since docs/browser.md and the fixtures quote it.
+  { in: 'outbox-stub.js', out: 'outbox-stub.js', format: 'esm', platform: 'browser', minifier: 'esbuild' },
   // Not shipped (package.json `files` leaves dist/testing/ out): the browser bundle plus durableStorageOf, for the
   // specs, benchmarks and the demo that inspect a client's IndexedDB storage.
   { in: 'testing.ts', out: 'testing/outbox.browser.js', format: 'esm', platform: 'browser' },
@@ -74,20 +75,23 @@ for (const b of bundles) {
     format: b.format,
     platform: b.platform,
     target: 'es2020',
-    minifySyntax: true,
+    ...(b.minifier === 'esbuild' ? { minify: true } : { minifySyntax: true }),
     mainFields: ['module', 'main'],
     conditions: b.platform === 'neutral' ? ['workerd', 'worker', 'browser'] : [],
     define: { 'process.env.NODE_ENV': '"production"' },
   });
   const text = (suffix) => result.outputFiles.find((f) => f.path.endsWith(suffix)).text;
-  const minified = await minify(text('.js'), {
-    module: b.format === 'esm',
-    ecma: 2020,
-    compress: { passes: 3 },
-    mangle: true,
-    format: { comments: false },
-    sourceMap: { content: text('.js.map'), url: `${path.basename(b.out)}.map` },
-  });
+  const minified =
+    b.minifier === 'esbuild'
+      ? { code: text('.js'), map: text('.js.map') }
+      : await minify(text('.js'), {
+          module: b.format === 'esm',
+          ecma: 2020,
+          compress: { passes: 3 },
+          mangle: true,
+          format: { comments: false },
+          sourceMap: { content: text('.js.map'), url: `${path.basename(b.out)}.map` },
+        });
   mkdirSync(path.dirname(outfile), { recursive: true });
   writeFileSync(outfile, minified.code);
   writeFileSync(`${outfile}.map`, minified.map);
