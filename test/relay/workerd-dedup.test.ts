@@ -76,8 +76,8 @@ beforeAll(async () => {
       worker('dedup-host', { OUTBOX_DEDUP_HOST: { className: 'OutboxDedup', useSQLite: true }, SEPARATE_HOST: { className: 'OutboxDedupSeparate', useSQLite: true } }),
       worker('relay-a', shared),
       worker('relay-b', shared),
-      // Two more on the same object: one whose forwarding may take 5 s, one that waits at most 500 ms for another's.
-      worker('relay-slow', shared, { UPSTREAM_TIMEOUT_MS: '5000' }),
+      // Two more on the same object: one whose forwarding may take 20 s, one that waits at most 500 ms for another's.
+      worker('relay-slow', shared, { UPSTREAM_TIMEOUT_MS: '20000' }),
       worker('relay-quick', shared, { UPSTREAM_TIMEOUT_MS: '500' }),
       // Four objects (by a hash of the id) instead of one.
       worker('relay-shard-a', shared, { DEDUP_SHARDS: '4' }),
