@@ -26,8 +26,9 @@ export interface ClaimTiming {
   waitMs: number;
 }
 
-/** A call to the object gives up this long after the wait it asked for (then the relay fails open). */
+/** A settle call gives up after this long; a claim after its wait plus as long again, 1–5 s (then the relay fails open). */
 const CALL_MARGIN_MS = 5000;
+const claimTimeout = (waitMs: number) => waitMs + Math.min(CALL_MARGIN_MS, Math.max(1000, waitMs));
 
 type Parts = { window: { maxIds: number; ttlMs: number }; shards: number; count: Count; report: Report; log: Log; warn: boolean };
 
@@ -41,7 +42,7 @@ function shardOf(key: string, shards: number): number {
 /**
  * The relay's side of the shared dedup window (OutboxDedup): one claim call per shard a request's keys fall in
  * (one in all by default), answered atomically by the object; one settle call per shard after the forwarding. A
- * call that fails (throws, answers non-2xx or nonsense, or outlasts its wait by 5 s) fails open: its keys count as
+ * call that fails (throws, answers non-2xx or nonsense, or outlasts its wait by as long again, 1–5 s) fails open: its keys count as
  * claimed and only this instance's window protects them; each failure is counted (`sharedFailures`), the first
  * one reported (onError, else one console warning).
  */
@@ -86,7 +87,7 @@ export function createSharedDedup(parts: Parts) {
         let stub: ReturnType<DedupNamespace['get']> | undefined;
         try {
           stub = namespace.get(namespace.idFromName(shards === 1 ? 'outbox-dedup' : `outbox-dedup/${shard}/${shards}`));
-          const a = await call<ClaimAnswer>(stub, '/claim', { keys: group, ...timing, ...perShard }, timing.waitMs + CALL_MARGIN_MS);
+          const a = await call<ClaimAnswer>(stub, '/claim', { keys: group, ...timing, ...perShard }, claimTimeout(timing.waitMs));
           if (typeof a?.token !== 'string' || typeof a.status !== 'string' || a.status.length !== group.length || /[^scb]/.test(a.status)) {
             throw new Error('an answer that is not a claim');
           }

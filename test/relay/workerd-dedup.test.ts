@@ -16,8 +16,8 @@ type Stats = {
   relay: { received: number; forwarded: number; duplicates: number; sharedDuplicates: number; sharedBusy: number; sharedFailures: number; sharedEvicted: number };
   reports: string[];
 };
-type Instance = 'a' | 'b' | 'slow' | 'quick' | 'shard-a' | 'shard-b' | 'tiny-a' | 'tiny-b' | 'solo-a' | 'solo-b' | 'broken';
-const INSTANCES: Instance[] = ['a', 'b', 'slow', 'quick', 'shard-a', 'shard-b', 'tiny-a', 'tiny-b', 'solo-a', 'solo-b', 'broken'];
+type Instance = 'a' | 'b' | 'slow' | 'quick' | 'shard-a' | 'shard-b' | 'tiny-a' | 'tiny-b' | 'solo-a' | 'solo-b' | 'broken' | 'hung';
+const INSTANCES: Instance[] = ['a', 'b', 'slow', 'quick', 'shard-a', 'shard-b', 'tiny-a', 'tiny-b', 'solo-a', 'solo-b', 'broken', 'hung'];
 
 let upstream: FakeUpstream;
 let mf: Miniflare;
@@ -88,6 +88,8 @@ beforeAll(async () => {
       worker('relay-solo-a'),
       worker('relay-solo-b'),
       worker('relay-broken', { OUTBOX_DEDUP: { className: 'BrokenDedup', useSQLite: true } }),
+      // An object that does not answer; the relay waits 500 ms for busy ids, so it gives a claim 1 s.
+      worker('relay-hung', { OUTBOX_DEDUP: { className: 'HangingDedup', useSQLite: true } }, { UPSTREAM_TIMEOUT_MS: '500' }),
     ],
   };
   mf = new Miniflare(options);
@@ -233,6 +235,15 @@ describe('dedup across relay instances (OutboxDedup)', () => {
     const warnings = s.reports.filter((m) => m.includes('OutboxDedup'));
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/failed on claim: .*BrokenDedup: this object fails on purpose.*deduplicating per instance/);
+  });
+
+  it('an object that does not answer: after the wait plus 1 s the relay forwards with its own window, counted', async () => {
+    const spans = Array.from({ length: 5 }, (_, i) => span(91_000 + i));
+    expect((await send('hung', OTLP, otlpBody(spans))).status).toBe(200);
+    expect(upstream.spans).toHaveLength(5);
+    const s = await stats('hung');
+    expect(s.relay).toMatchObject({ forwarded: 5, sharedFailures: 1 });
+    expect(s.reports).toEqual([expect.stringMatching(/failed on claim: no answer within 1500 ms; deduplicating per instance/)]);
   });
 
   it('hostile input to a relay with the shared object is still a clear 4xx, nothing forwarded or claimed', async () => {
