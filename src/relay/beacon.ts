@@ -20,13 +20,14 @@ export function createDeliverInBackground(parts: Parts) {
   const policy = o.beaconRetry;
 
   /** Queues the chunks, retrying with doubling delays; false when the records do not fit queue messages. */
-  async function queueWithRetries(records: Records, keep: Set<string>, queue: QueueProducer, started: number): Promise<boolean> {
+  async function queueWithRetries(records: Records, keep: Set<string>, queue: QueueProducer, started: number, taken: Set<string>): Promise<boolean> {
     const chunks = records.chunk(keep, QUEUE_LIMITS.messageBytes);
     if (chunks === undefined) return false;
     for (let attempt = 1; ; attempt++) {
       try {
         await enqueue(queue, records.wire, chunks.map((c) => ({ body: c.body, bytes: utf8Length(c.body) })));
         dedup.remember(keep);
+        for (const k of keep) taken.add(k);
         count('queued', keep.size);
         return true;
       } catch (error) {
@@ -41,13 +42,17 @@ export function createDeliverInBackground(parts: Parts) {
   }
 
   /** Sends upstream until everything is taken or refused for good, backing off by nextRetry within the budget. */
-  async function sendWithRetries(records: Records, keep: Set<string>, upstream: UpstreamOptions, started: number): Promise<void> {
+  async function sendWithRetries(records: Records, keep: Set<string>, upstream: UpstreamOptions, started: number, taken: Set<string>): Promise<void> {
     let left = new Set(keep);
     for (let attempt = 1; left.size > 0; attempt++) {
       const d = await send(records, left, upstream);
       let retryAfterMs: number | undefined;
-      if (d.kind === 'ok') return;
+      if (d.kind === 'ok') {
+        for (const k of left) taken.add(k);
+        return;
+      }
       if (d.kind === 'multi') {
+        for (const id of d.taken) taken.add(EVENT_KEY + id);
         left = new Set(d.retry.map((id) => EVENT_KEY + id));
         if (left.size === 0) return;
       } else if (d.kind === 'retry') retryAfterMs = d.retryAfterMs;
@@ -63,9 +68,12 @@ export function createDeliverInBackground(parts: Parts) {
     }
   }
 
-  return async function deliverInBackground(records: Records, keep: Set<string>, upstream: UpstreamOptions, queue: QueueProducer | undefined): Promise<void> {
+  /** Resolves the keys the queue or the upstream took (what a shared dedup window marks as taken). */
+  return async function deliverInBackground(records: Records, keep: Set<string>, upstream: UpstreamOptions, queue: QueueProducer | undefined): Promise<Set<string>> {
     const started = o.now();
-    if (queue && (await queueWithRetries(records, keep, queue, started))) return;
-    await sendWithRetries(records, keep, upstream, started);
+    const taken = new Set<string>();
+    if (queue && (await queueWithRetries(records, keep, queue, started, taken))) return taken;
+    await sendWithRetries(records, keep, upstream, started, taken);
+    return taken;
   };
 }

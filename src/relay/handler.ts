@@ -4,6 +4,7 @@ import { createBackground } from './background';
 import { createDeliverInBackground } from './beacon';
 import { createClaims } from './claims';
 import { createDedupWindow } from './dedup';
+import { createSharedDedup } from './dedup-shared';
 import { createForward } from './forward';
 import { createLog } from './log';
 import type { RelayContext, RelayOptions } from './options';
@@ -35,7 +36,9 @@ export function createRelay(options: RelayOptions): Relay {
   const admit = createAdmit({ o, reject, report, upstreamFor: createUpstreamFor(o.upstream), limiter });
   const send = createSend({ o, count, dedup, reject, report, log });
   const deliverInBackground = createDeliverInBackground({ o, count, dedup, report, send });
-  const forward = createForward({ o, count, dedup, claims: createClaims(dedup), background, send, deliverInBackground, report, log });
+  const windowOn = o.dedupWindow.maxIds > 0 && o.dedupWindow.ttlMs > 0;
+  const shared = createSharedDedup({ window: o.dedupWindow, shards: o.dedupShards, count, report, log, warn: o.onError === undefined });
+  const forward = createForward({ o, count, dedup, claims: createClaims(dedup, shared), background, send, deliverInBackground, report, log });
 
   const relay = async (request: Request, env?: unknown, ctx?: RelayContext): Promise<Response> => {
     count('requests');
@@ -43,7 +46,8 @@ export function createRelay(options: RelayOptions): Relay {
     try {
       const admitted = await admit(request, env, ctx, (headers) => (cors = headers));
       if ('response' in admitted) return admitted.response;
-      return await forward(admitted.records, admitted.upstream, o.queueFor(env), admitted.beacon, ctx, admitted.cors);
+      const sharedWindow = windowOn ? o.dedupFor(env) : undefined;
+      return await forward(admitted.records, admitted.upstream, o.queueFor(env), sharedWindow, admitted.beacon, ctx, admitted.cors);
     } catch (error) {
       reject('internal');
       report(error);

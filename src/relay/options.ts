@@ -1,4 +1,5 @@
 import type { RetryPolicy } from '../core/retry';
+import type { DedupNamespace } from './dedup-shared';
 import type { QueueProducer } from '../wire/queue-message';
 
 export type { QueueProducer } from '../wire/queue-message';
@@ -53,8 +54,21 @@ export interface RelayOptions {
    * @default { requestsPerMinute: 1200, burst: 300 } — 20 requests/s sustained from one address, 300 at once
    */
   rateLimit?: false | { requestsPerMinute: number; burst: number; maxClients?: number };
-  /** Record ids remembered after the upstream (or the queue) took them. @default { maxIds: 100000, ttlMs: 600000 } */
+  /**
+   * Record ids remembered after the upstream (or the queue) took them, per relay instance (a Node process, a
+   * Workers isolate) and, with `dedup`, in the shared object too. `{ maxIds: 0 }` or `{ ttlMs: 0 }` turns both off.
+   * @default { maxIds: 100000, ttlMs: 600000 }
+   */
   dedupWindow?: { maxIds: number; ttlMs: number };
+  /**
+   * Cloudflare: the OutboxDedup Durable Object binding (or `(env) => env.OUTBOX_DEDUP`), which holds the dedup
+   * window for every isolate of this relay, so a resend reaching another isolate is not forwarded again. Each
+   * request's new ids are claimed there in one call before forwarding. If the object fails, the relay forwards with
+   * its own window only (counted in stats().sharedFailures). @default none: each instance deduplicates on its own
+   */
+  dedup?: DedupNamespace | ((env: any) => DedupNamespace | undefined);
+  /** Objects the shared window is spread over, by a hash of the record id (1 = one object). @default 1 */
+  dedupShards?: number;
   /** Ingestion event types pages may send. @default ['score-create'] */
   allowEventTypes?: string[];
   /**
@@ -113,6 +127,9 @@ export interface ResolvedRelayOptions {
   maxBodyBytes: number;
   rateLimit: false | { requestsPerMinute: number; burst: number; maxClients: number };
   dedupWindow: { maxIds: number; ttlMs: number };
+  /** The shared dedup object's binding for this request's env, if any. */
+  dedupFor: (env: unknown) => DedupNamespace | undefined;
+  dedupShards: number;
   allowEventTypes: string[];
   /** The producer for this request's env, if any (a function option that returns nothing means no queue). */
   queueFor: (env: unknown) => QueueProducer | undefined;

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import type { RetryPolicy } from '../core/retry';
-import { describe, describeIssues, isProducer, relayShape, upstreamSchema } from './options-schema';
+import { describe, describeIssues, isNamespace, isProducer, relayShape, upstreamSchema } from './options-schema';
 import { RELAY_DEFAULTS, RelayOptionsError, type RelayContext, type RelayLimits, type ResolvedRelayOptions, type UpstreamOptions } from './options';
 
 const defaultClientIp = (request: Request, ctx: RelayContext | undefined): string =>
@@ -12,7 +12,7 @@ export function resolveRelayOptions(input: unknown): ResolvedRelayOptions {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw new RelayOptionsError(`createRelay(options): options must be an object, got ${describe(input)}`);
   }
-  const result = z.strictObject(relayShape).safeParse(input);
+  const result = z.strictObject(relayShape()).safeParse(input);
   if (!result.success) throw new RelayOptionsError(describeIssues(result.error.issues, input, 'createRelay'));
   const o = result.data;
   const d = RELAY_DEFAULTS;
@@ -25,6 +25,12 @@ export function resolveRelayOptions(input: unknown): ResolvedRelayOptions {
     maxBodyBytes: o.maxBodyBytes ?? d.maxBodyBytes,
     rateLimit: o.rateLimit === false ? false : { ...d.rateLimit, ...(o.rateLimit ?? {}) },
     dedupWindow: o.dedupWindow ?? { ...d.dedupWindow },
+    dedupFor: (env) => {
+      const b = typeof o.dedup === 'function' ? (o.dedup as (env: unknown) => unknown)(env) : o.dedup;
+      if (b === undefined || isNamespace(b)) return b;
+      throw new RelayOptionsError('relay: the dedup option returned something that is not a Durable Object namespace binding');
+    },
+    dedupShards: o.dedupShards ?? 1,
     allowEventTypes: o.allowEventTypes ?? [...d.allowEventTypes],
     queueFor: (env) => {
       const q = typeof o.queue === 'function' ? (o.queue as (env: unknown) => unknown)(env) : o.queue;

@@ -24,6 +24,14 @@ export interface RelayStats {
   background: number;
   /** Beacon records given up after the background retry budget (reported to onError). */
   beaconGaveUp: number;
+  /** Of `duplicates`: records the shared dedup object (`dedup` option) knew as taken by any relay instance. */
+  sharedDuplicates: number;
+  /** Records another relay instance was forwarding (shared object): not forwarded here; the page is asked to retry them. */
+  sharedBusy: number;
+  /** Calls to the shared dedup object that failed (error, non-2xx, timeout): the relay used its own window meanwhile. */
+  sharedFailures: number;
+  /** Ids the shared object forgot before ttlMs because it held maxIds. */
+  sharedEvicted: number;
 }
 
 /** The plain counters the relay's parts add to (everything in RelayStats but `rejected` and `background`). */
@@ -40,7 +48,20 @@ export type Reject = (reason: RejectReason, n?: number) => void;
  * and a copy of both for stats().
  */
 export function createStats(): { count: Count; reject: Reject; snapshot(background: number): RelayStats } {
-  const counts: RelayCounts = { requests: 0, received: 0, forwarded: 0, duplicates: 0, queued: 0, upstreamFailures: 0, heldBack: 0, beaconGaveUp: 0 };
+  const counts: RelayCounts = {
+    requests: 0,
+    received: 0,
+    forwarded: 0,
+    duplicates: 0,
+    queued: 0,
+    upstreamFailures: 0,
+    heldBack: 0,
+    beaconGaveUp: 0,
+    sharedDuplicates: 0,
+    sharedBusy: 0,
+    sharedFailures: 0,
+    sharedEvicted: 0,
+  };
   const rejected: Partial<Record<RejectReason, number>> = {};
   return {
     count: (counter, n = 1) => {

@@ -24,6 +24,9 @@ describe('options', () => {
     [{ upstream: upstreamOpt, maxBodyBytes: 10 }, /maxBodyBytes must be an integer from 1024/],
     [{ upstream: upstreamOpt, queue: {} }, /queue must be a Queues producer binding/],
     [{ upstream: upstreamOpt, dedupWindow: { maxIds: -1, ttlMs: 5 } }, /dedupWindow.maxIds must be an integer ≥ 0/],
+    [{ upstream: upstreamOpt, dedup: 'OUTBOX_DEDUP' }, /dedup must be the OutboxDedup Durable Object binding/],
+    [{ upstream: upstreamOpt, dedup: { get: () => ({}) } }, /dedup must be the OutboxDedup Durable Object binding \(env.OUTBOX_DEDUP/],
+    [{ upstream: upstreamOpt, dedupShards: 0 }, /dedupShards must be an integer from 1 to 64/],
     [{ upstream: upstreamOpt, fetch: 'nope' }, /fetch must be a function/],
     [{ upstream: upstreamOpt, limit: 5 }, /unknown option "limit"/],
   ])('createRelay(%j) throws naming the option', (options, message) => {
