@@ -32,8 +32,8 @@ for (const [name, options] of [
   test(`200 events of ~300 B, then page.goto(about:blank): 200/200 within 5 s — ${name}`, async ({ page, browserName }) => {
     // Firefox, default options: 2 of 10 runs fell short before the unload send went first and records left the queue
     // only when handed to the network; 10 of 10 since (2026-12-02). Nothing flushing by itself: 0/200 in 1 of 8 runs
-    // and 1 of 2 (2026-12-02) while the pagehide spill ran before the send; 10 of 10 since the send comes first and a
-    // beforeunload listener (only while records are queued) sends before pagehide (2026-12-07, platform-facts §12).
+    // and 1 of 2 (2026-12-02); 15 of 15 on 2026-12-07 before the send came first in pagehide and at beforeunload,
+    // 10 of 10 after, 0 duplicates (platform-facts §12).
     const errors: string[] = [];
     await open(page, errors, options);
     await trackPadded(page, 'goto', 200);
@@ -48,8 +48,8 @@ for (const [name, options] of [
 
 test('200 events, then page.close({ runBeforeUnload: true }): 200/200', async ({ browser }) => {
   // Firefox lost the unload send made in pagehide on this close: 0/200, no request at all, in 2 of 13 runs, 1 of 10
-  // (2026-12-02) and 1 of 5 (2026-12-07); 10 of 10 since Outbox sends at beforeunload while records are queued
-  // (platform-facts §12).
+  // (2026-12-02) and 1 of 15 (2026-12-07); 10 of 10, 0 duplicates, since Outbox sends first in pagehide and at
+  // beforeunload while records are queued (platform-facts §12).
   const context = await browser.newContext();
   const page = await context.newPage();
   const errors: string[] = [];
@@ -81,9 +81,9 @@ for (const [name, options] of [
   ['nothing flushes by itself', QUIET],
 ] as const) {
   test(`2000 events (~600 KB, far over the budget), then navigate away: the unload path carries some now, the next load the rest — ${name}`, async ({ page }) => {
-    // Firefox, nothing flushing by itself: 0 of 2000 after leaving, no unload request, in 5 of 5 runs (2026-11) while
-    // the pagehide spill of the uncommitted burst ran before the send; 222 or 443 of 2000 in 10 of 10 since
-    // (platform-facts §12).
+    // Firefox, nothing flushing by itself: 0 of 2000 after leaving, no unload request, in 5 of 5 runs (2026-11);
+    // 221–222 in 15 of 15 on 2026-12-07, and 222 or 443 (a second request at pagehide) in 10 of 10 since the send at
+    // beforeunload. Duplicates (measured, toward a relay that keeps one per id): platform-facts §12.
     const errors: string[] = [];
     const withRelay = { ...options, relay: collector.endpoint };
     await open(page, errors, withRelay);
