@@ -35,8 +35,9 @@ export default [
     // calls added 2.35 KiB (26.27 → 28.68 kB); issue 20's closures took 0.05 kB back (28.63 kB).
     // Issue 19's failures that speak: a measured 682 B (28.65 → 29.33 kB).
     // Issue 20: terser instead of esbuild's minifier took 1.39 kB back (29.33 → 27.94 kB); 28.52 KiB allowed by the
-    // rule above, 1.2 KiB under.
-    limit: '27.3 KiB',
+    // rule above, 1.2 KiB under. Building the relay's option schema at createRelay instead of at import kept it out
+    // of this bundle (outboxQueueConsumer had pulled it in): 27.94 → 26.59 kB.
+    limit: '26 KiB',
   },
   {
     name: 'service worker script (dist/outbox-sw.js)',
