@@ -24,7 +24,10 @@ export function createOutbox(options: OutboxOptions): Outbox {
   // navigation's pagehide, and its absence the rest of the time keeps the page fit for the back/forward cache.
   // (Both closures run only after assemble() returned: at a send's end, at a beforeunload.)
   const disarmWhenIdle = () => hooks.queuedCount() > 0 || guard.disarm();
+  // At beforeunload the spill is written too, before the send: Firefox waits for a beforeunload listener but may
+  // cut the pagehide one short before its spill is written (platform-facts §12); pagehide rewrites it.
   const guard = beforeUnloadGuard(() => {
+    recovery.steps.spill?.(false);
     unload.unload('beforeunload');
     disarmWhenIdle();
   });
@@ -47,20 +50,23 @@ export function createOutbox(options: OutboxOptions): Outbox {
       }
     },
   });
-  const recovery = durable.start(hooks, outbox);
+  const unload = unloadSteps(hooks, durable.storage());
+  // The pagehide spill saves what IndexedDB has not committed: what is held, and what a keepalive sent at
+  // beforeunload carries with no answer yet (no longer queued: it would be lost if neither arrives nor commits).
+  const recovery = durable.start({ ...hooks, held: () => [...hooks.held(), ...unload.unanswered()] }, outbox);
   teardown.add(recovery.detach);
   // Automatic: if an outbox service worker controls the page, ask it to replay now and on `online`.
   teardown.add(attachServiceWorkerReplay());
   // The page's lifecycle, one sequence (platform/lifecycle.ts): at hide, open observations end (pagehide for
   // good), recovery spills what is not committed, the unload path sends what fits the keepalive budgets, recovery
   // writes what is pending and, into the back/forward cache, parks; at show the same in reverse.
-  const unload = unloadSteps(hooks, durable.storage());
   teardown.add(guard.disarm);
   teardown.add(
     watchLifecycle(
       pageSequence({
         endOpen: () => void endOpen('ended by Outbox: the page went away before end() was called'),
-        ...unload,
+        unload: unload.unload,
+        resume: unload.resume,
         ...recovery.steps,
       }),
     ),

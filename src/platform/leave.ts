@@ -1,6 +1,6 @@
 import type { LeaveHooks } from '../core/client';
 import type { Storage } from '../core/types';
-import { createUnloadSender, type UnloadDeps } from '../transport/unload';
+import { createUnloadSender, type UnloadDeps, type UnloadSender } from '../transport/unload';
 import { pageSequence, watchLifecycle, type LifecycleTargets, type PageSteps } from './lifecycle';
 import { controlled, failureHold } from './page-transport';
 
@@ -9,12 +9,13 @@ import { controlled, failureHold } from './page-transport';
  * comes first; on navigation `pagehide` does) send the queue over the unload transports; at show let them be tried
  * again, and after a restore from the back/forward cache restart normal sending. Never throws into the page.
  */
-export function unloadSteps(hooks: LeaveHooks, storage?: Pick<Storage, 'markSent'>, deps: UnloadDeps = {}): Required<Pick<PageSteps, 'unload' | 'resume'>> {
+export function unloadSteps(hooks: LeaveHooks, storage?: Pick<Storage, 'markSent'>, deps: UnloadDeps = {}): Required<Pick<PageSteps, 'unload' | 'resume'>> & Pick<UnloadSender, 'unanswered'> {
   const sender = createUnloadSender(hooks, { storage, controlled, afterNetworkFailure: failureHold, ...deps });
   const log = (...args: unknown[]) => {
     if (hooks.options.debug) console.debug('[outbox]', ...args);
   };
   return {
+    unanswered: sender.unanswered,
     unload(via) {
       try {
         const r = sender.send();

@@ -74,11 +74,8 @@ export function watchLifecycle(handlers: LifecycleHandlers, targets?: LifecycleT
 export interface PageSteps {
   /** 1. `pagehide` for good (not into the back/forward cache): end open observations, so the steps below carry them. */
   endOpen?(): void;
-  /**
-   * 2. `pagehide`: pick what is held and not committed to IndexedDB (cheap), and return the writer that spills it
-   * to localStorage (synchronous, the costly part), which runs after step 3's send.
-   */
-  spill?(persisted: boolean): (() => void) | void;
+  /** 2. `pagehide`: spill what is held and not committed to IndexedDB to localStorage (synchronous). */
+  spill?(persisted: boolean): void;
   /** 3. Send what is queued over the unload transports (keepalive, fetchLater, beacon) and mark what went. */
   unload?(via: LeaveVia): void;
   /** 4. Write what is pending in IndexedDB now (acknowledgements are otherwise written lazily). */
@@ -96,26 +93,25 @@ export type LeaveVia = 'visibilitychange' | 'pagehide' | 'beforeunload';
 
 /**
  * The one hide/show sequence of a client's page steps, for `watchLifecycle`. A step that throws stops no other.
- * The unload send is the first costly work of a `pagehide`: Firefox ESR cuts a `pagehide` listener short a few
- * milliseconds in on a cross-site navigation or a close (docs/platform-facts.md §12), so the spill's serialization
- * and its localStorage write come after the send (the spill still holds what the send took: picked before it).
+ * The spill stays before the unload send in `pagehide` although Firefox ESR cuts a `pagehide` listener short a few
+ * milliseconds in: a record spilled is delivered by the next load, one neither spilled nor committed is gone. The
+ * browser entry spills and sends earlier as well, at `beforeunload`, whose listener Firefox waits for
+ * (`beforeUnloadGuard`, platform-facts §12).
  */
 export function pageSequence(steps: PageSteps, onError: (error: unknown) => void = () => {}): LifecycleHandlers {
-  const step = <A extends unknown[], R>(fn: ((...args: A) => R) | undefined, ...args: A): R | undefined => {
+  const step = <A extends unknown[]>(fn: ((...args: A) => void) | undefined, ...args: A) => {
     try {
-      return fn?.(...args);
+      fn?.(...args);
     } catch (error) {
       onError(error); // never into the page
-      return undefined;
     }
   };
   return {
     onHide({ via, persisted }) {
       const pagehide = via === 'pagehide';
       if (pagehide && !persisted) step(steps.endOpen);
-      const writeSpill = pagehide ? step(steps.spill, persisted) : undefined;
+      if (pagehide) step(steps.spill, persisted);
       step(steps.unload, via);
-      if (writeSpill) step(writeSpill);
       step(steps.flushWrites);
       if (pagehide && persisted) step(steps.park);
     },
@@ -129,9 +125,10 @@ export function pageSequence(steps: PageSteps, onError: (error: unknown) => void
 /**
  * A `beforeunload` listener that exists only while armed: the client arms it when a record is queued and disarms
  * it once a send leaves nothing queued. `beforeunload` comes before `pagehide` on a navigation and on a close with
- * `runBeforeUnload`, while the document is still whole, so the unload send made there is not cut short as a late
- * `pagehide` listener can be (Firefox ESR, docs/platform-facts.md §12). Only while armed: a `beforeunload` listener
- * keeps a page out of Firefox's back/forward cache. It never asks the user to stay (no `preventDefault`).
+ * `runBeforeUnload`, while the document is still whole, and Firefox waits for its listeners, so the spill and the
+ * unload send made there are not cut short as in a `pagehide` listener (Firefox ESR, docs/platform-facts.md §12).
+ * Only while armed: a `beforeunload` listener keeps a page out of Firefox's back/forward cache. It never asks the
+ * user to stay (no `preventDefault`).
  */
 export function beforeUnloadGuard(
   onLeave: () => void,

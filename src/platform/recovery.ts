@@ -131,18 +131,14 @@ function pageSteps(
     detach: () => target?.removeEventListener('online', onOnline),
     steps: {
       // What is held and not yet committed to IndexedDB would be lost with the document: write it synchronously to
-      // localStorage. Picked before the unload path (the next step) takes what fits its budgets; written after its
-      // send (the writer returned), so the send is not delayed by the serialization.
+      // localStorage (before the unload path, the next step, takes what fits its budgets).
       spill(persisted) {
         noted = false;
-        const uncommitted = hooks.held().filter((e) => !store.isCommitted(e.id));
-        return () => {
-          try {
-            noted = writeSpill(owner, uncommitted, persisted);
-          } catch (error) {
-            report(error, 'spilling uncommitted events to localStorage at pagehide failed');
-          }
-        };
+        try {
+          noted = writeSpill(owner, hooks.held().filter((e) => !store.isCommitted(e.id)), persisted);
+        } catch (error) {
+          report(error, 'spilling uncommitted events to localStorage at pagehide failed');
+        }
       },
       // Acknowledgements are written lazily (a crash then costs duplicates, not losses); write them on the way out.
       flushWrites() {

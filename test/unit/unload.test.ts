@@ -318,6 +318,17 @@ describe('createUnloadSender', () => {
     expect(s.outbox.stats()).toMatchObject({ sent: 0, queued: 300 });
   });
 
+  it('unanswered(): the records of keepalives whose answer is not seen yet (the pagehide spill adds them)', async () => {
+    const s = setup();
+    const ids = s.track(50);
+    const report = s.sender.send();
+    expect(report.keepalive).toBe(50);
+    expect(s.outbox.stats().queued).toBe(0);
+    expect(s.sender.unanswered().map((e) => e.id)).toEqual(ids);
+    await s.browser.answerAll();
+    expect(s.sender.unanswered()).toEqual([]);
+  });
+
   it('shares the budget with normal sends: bytes a normal keepalive send holds are not offered to the unload path', () => {
     const budget = createKeepaliveBudget();
     const releaseNormal = budget.reserveForSend(40_000)!;
@@ -374,23 +385,20 @@ describe('lifecycle', () => {
     expect(t.handlers.size).toBe(0);
   });
 
-  it('pagehide: the spill picks what is uncommitted before the unload send, and writes it only after the send', () => {
+  it('pagehide: the spill (localStorage, synchronous) comes before the unload send; a visibilitychange only sends', () => {
     const order: string[] = [];
     const seq = pageSequence({
       endOpen: () => order.push('endOpen'),
-      spill: () => {
-        order.push('spill:pick');
-        return () => order.push('spill:write');
-      },
+      spill: () => order.push('spill'),
       unload: (via) => order.push(`unload:${via}`),
       flushWrites: () => order.push('flushWrites'),
       park: () => order.push('park'),
     });
     seq.onHide({ via: 'pagehide', persisted: false });
-    expect(order).toEqual(['endOpen', 'spill:pick', 'unload:pagehide', 'spill:write', 'flushWrites']);
+    expect(order).toEqual(['endOpen', 'spill', 'unload:pagehide', 'flushWrites']);
     order.length = 0;
     seq.onHide({ via: 'pagehide', persisted: true });
-    expect(order).toEqual(['spill:pick', 'unload:pagehide', 'spill:write', 'flushWrites', 'park']);
+    expect(order).toEqual(['spill', 'unload:pagehide', 'flushWrites', 'park']);
     order.length = 0;
     seq.onHide({ via: 'visibilitychange', persisted: false });
     expect(order).toEqual(['unload:visibilitychange', 'flushWrites']);
