@@ -27,10 +27,19 @@ export function encodeEvent(event: QueuedEvent): string | undefined {
   );
 }
 
-/** UTF-8 byte length of a string, without allocating (lone surrogates count 3, as TextEncoder writes U+FFFD). */
+/** Any UTF-16 unit outside ASCII: a regular-expression scan is several times faster than a charCodeAt loop. */
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * UTF-8 byte length of a string, without allocating (lone surrogates count 3, as TextEncoder writes U+FFFD). The
+ * ASCII prefix is skipped by a regular-expression scan (the common case: JSON of ASCII text is all of it); the
+ * units from the first non-ASCII one on are counted one by one.
+ */
 export function utf8Length(text: string): number {
+  const first = text.search(NON_ASCII);
+  if (first === -1) return text.length;
   let bytes = text.length;
-  for (let i = 0; i < text.length; i++) {
+  for (let i = first; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c < 0x80) continue;
     if (c < 0x800) bytes += 1;
