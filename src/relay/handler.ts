@@ -9,7 +9,7 @@ import { createForward } from './forward';
 import { createLog } from './log';
 import type { RelayContext, RelayOptions } from './options';
 import { createRateLimiter } from './rate-limit';
-import { resolveRelayOptions } from './resolve-options';
+import { resolveRelayOptions } from './options';
 import { createSend } from './send';
 import { createStats, type RelayStats } from './stats';
 import { createUpstreamFor } from './upstream-for';

@@ -1,5 +1,5 @@
 import type { UpstreamOptions } from './options';
-import { upstreamFromEnv } from './resolve-options';
+import { upstreamFromEnv } from './options';
 
 /**
  * The upstream of a request: the `upstream` option (trailing slashes trimmed), else the one in this env (read once
