@@ -3,7 +3,6 @@
 import * as z from 'zod/mini';
 import type { RetryPolicy } from '../core/retry';
 import { describeValue as describe } from '../core/errors';
-import type { DedupNamespace } from './dedup-shared';
 import type { QueueProducer } from '../wire/queue-message';
 
 export type { QueueProducer } from '../wire/queue-message';
@@ -13,6 +12,12 @@ export interface RelayContext {
   waitUntil?(promise: Promise<unknown>): void;
   /** The client's address as the Node bridge saw it on the socket. */
   remoteAddress?: string;
+}
+
+/** A Durable Object namespace binding of the OutboxDedup class (`env.OUTBOX_DEDUP`), typed by what the relay uses. */
+export interface DedupNamespace {
+  idFromName(name: string): unknown;
+  get(id: any): { fetch(input: string, init?: RequestInit): Promise<Response> };
 }
 
 /** Where the relay forwards to, with the keys it signs with (Basic pk:sk). */
