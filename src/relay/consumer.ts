@@ -1,7 +1,8 @@
 import * as z from 'zod/mini';
 import { nextRetry, type RetryPolicy } from '../core/retry';
 import { isRelayMessage } from '../wire/queue-message';
-import { describeIssues, RelayOptionsError, upstreamFromEnv, upstreamSchema, type UpstreamOptions } from './options';
+import { describeIssues } from './issues';
+import { RelayOptionsError, upstreamFromEnv, upstreamSchema, type UpstreamOptions } from './options';
 import { deliver } from './upstream';
 
 /** Longest delay Cloudflare Queues accepts for a retry (12 hours). */

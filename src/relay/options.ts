@@ -3,6 +3,7 @@
 import * as z from 'zod/mini';
 import type { RetryPolicy } from '../core/retry';
 import { describeValue as describe } from '../core/errors';
+import { describeIssues } from './issues';
 import type { QueueProducer } from '../wire/queue-message';
 
 export type { QueueProducer } from '../wire/queue-message';
@@ -258,19 +259,6 @@ function relayShape() {
     onError: z.optional(fn),
     debug: z.optional(z.boolean({ error: 'must be true or false' })),
   };
-}
-
-/** One line per zod issue: `rateLimit.burst must be an integer ≥ 1, got 0`. */
-export function describeIssues(issues: readonly z.core.$ZodIssue[], input: unknown, label: string): string {
-  const lines = issues.map((issue) => {
-    if (issue.code === 'unrecognized_keys') return `unknown option${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
-    const name = issue.path.map(String).join('.') || 'options';
-    let value: any = input;
-    for (const key of issue.path) value = value == null ? undefined : value[key as any];
-    if (value === undefined && issue.code === 'invalid_type') return `${name} is required`;
-    return `${name} ${issue.message}, got ${describe(value)}`;
-  });
-  return `${label}: invalid options: ${lines.join('; ')}`;
 }
 
 const defaultClientIp = (request: Request, ctx: RelayContext | undefined): string =>
