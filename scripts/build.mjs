@@ -2,7 +2,8 @@
 // Prints each shipped file's min+gzip size. Usage: node scripts/build.mjs [--no-types]
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { rmSync, mkdirSync, readFileSync, existsSync, renameSync } from 'node:fs';
+import { rmSync, mkdirSync, readFileSync, writeFileSync, existsSync, renameSync } from 'node:fs';
+import { minify } from 'terser';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -38,7 +39,8 @@ const bundles = [
   { in: 'index.ts', out: 'outbox.browser.js', format: 'esm', platform: 'browser' },
   { in: 'worker.ts', out: 'outbox.worker.js', format: 'esm', platform: 'neutral' },
   { in: 'outbox-sw.ts', out: 'outbox-sw.js', format: 'iife', platform: 'browser' },
-  { in: 'outbox-stub.js', out: 'outbox-stub.js', format: 'esm', platform: 'browser' }, // the README's stub snippet, as a file
+  // The README's stub snippet, as a file; minified by esbuild alone, since docs/browser.md and the fixtures quote it.
+  { in: 'outbox-stub.js', out: 'outbox-stub.js', format: 'esm', platform: 'browser', minifier: 'esbuild' },
   // Not shipped (package.json `files` leaves dist/testing/ out): the browser bundle plus durableStorageOf, for the
   // specs, benchmarks and the demo that inspect a client's IndexedDB storage.
   { in: 'testing.ts', out: 'testing/outbox.browser.js', format: 'esm', platform: 'browser' },
@@ -61,18 +63,38 @@ for (const b of library) {
 }
 for (const b of bundles) {
   if (!existsSync(entry(b.in))) continue;
-  await build({
+  const outfile = path.join(dist, b.out);
+  // esbuild bundles and folds syntax; terser then compresses and renames local variables (never properties: the
+  // names a user sees while debugging stay the source's). Terser's passes make the bundles about 5 % smaller
+  // gzipped than esbuild's own minifier (issue 20: global 32.27 → 30.5 kB, Workers 29.33 → 27.9 kB).
+  const result = await build({
     ...common,
     entryPoints: [entry(b.in)],
-    outfile: path.join(dist, b.out),
+    outfile,
+    write: false,
     format: b.format,
     platform: b.platform,
     target: 'es2020',
-    minify: true,
+    ...(b.minifier === 'esbuild' ? { minify: true } : { minifySyntax: true }),
     mainFields: ['module', 'main'],
     conditions: b.platform === 'neutral' ? ['workerd', 'worker', 'browser'] : [],
     define: { 'process.env.NODE_ENV': '"production"' },
   });
+  const text = (suffix) => result.outputFiles.find((f) => f.path.endsWith(suffix)).text;
+  const minified =
+    b.minifier === 'esbuild'
+      ? { code: text('.js'), map: text('.js.map') }
+      : await minify(text('.js'), {
+          module: b.format === 'esm',
+          ecma: 2020,
+          compress: { passes: 3 },
+          mangle: true,
+          format: { comments: false },
+          sourceMap: { content: text('.js.map'), url: `${path.basename(b.out)}.map` },
+        });
+  mkdirSync(path.dirname(outfile), { recursive: true });
+  writeFileSync(outfile, minified.code);
+  writeFileSync(`${outfile}.map`, minified.map);
   built.push(b.out);
 }
 

@@ -8,7 +8,7 @@ import { OutboxOptionsError, type OutboxOptions } from './core/options';
 import type { Outbox } from './trace/types';
 import { createDurableQueue } from './platform/durable';
 import { unloadSteps } from './platform/leave';
-import { pageSequence, watchLifecycle } from './platform/lifecycle';
+import { beforeUnloadGuard, pageSequence, watchLifecycle } from './platform/lifecycle';
 import { createPageTransport } from './platform/page-transport';
 import { attachServiceWorkerReplay } from './platform/service-worker';
 
@@ -20,12 +20,25 @@ export function createOutbox(options: OutboxOptions): Outbox {
   const baseUrl = typeof location !== 'undefined' ? location.href : undefined;
   const durable = createDurableQueue(); // IndexedDB write-ahead + recovery; `storage: 'memory'` opts out
   const teardown = detachChain();
+  // A beforeunload listener only while records are queued (platform/lifecycle.ts): it sends them before a
+  // navigation's pagehide, and its absence the rest of the time keeps the page fit for the back/forward cache.
+  // (Both closures run only after assemble() returned: at a send's end, at a beforeunload.)
+  const disarmWhenIdle = () => hooks.queuedCount() > 0 || guard.disarm();
+  const guard = beforeUnloadGuard(() => {
+    unload.unload('beforeunload');
+    disarmWhenIdle();
+  });
   const { outbox, hooks, endOpen } = assemble(options, {
     baseUrl,
     otlpAuthHint:
       'traces from a page need outbox/relay: Langfuse takes spans only with the secret key, which must never be shipped to a page; set relay (see the README)',
     // The page's transport draws on the document's keepalive budget, shared with the unload path.
-    platform: (o) => ({ ...(typeof fetch === 'function' ? { transport: createPageTransport(o) } : {}), ...durable.platform(o), onShutdown: teardown.run }),
+    platform: (o) => ({
+      ...(typeof fetch === 'function' ? { transport: createPageTransport(o, { afterSend: disarmWhenIdle }) } : {}),
+      ...durable.platform(o),
+      onQueued: guard.arm,
+      onShutdown: teardown.run,
+    }),
     check(o) {
       if (o.secretKey !== undefined) {
         throw new OutboxOptionsError(
@@ -41,11 +54,13 @@ export function createOutbox(options: OutboxOptions): Outbox {
   // The page's lifecycle, one sequence (platform/lifecycle.ts): at hide, open observations end (pagehide for
   // good), recovery spills what is not committed, the unload path sends what fits the keepalive budgets, recovery
   // writes what is pending and, into the back/forward cache, parks; at show the same in reverse.
+  const unload = unloadSteps(hooks, durable.storage());
+  teardown.add(guard.disarm);
   teardown.add(
     watchLifecycle(
       pageSequence({
         endOpen: () => void endOpen('ended by Outbox: the page went away before end() was called'),
-        ...unloadSteps(hooks, durable.storage()),
+        ...unload,
         ...recovery.steps,
       }),
     ),

@@ -2,15 +2,15 @@ import type { LeaveHooks } from '../core/client';
 import type { Storage } from '../core/types';
 import { createUnloadSender, type UnloadDeps } from '../transport/unload';
 import { pageSequence, watchLifecycle, type LifecycleTargets, type PageSteps } from './lifecycle';
-import { controlled } from './page-transport';
+import { controlled, failureHold } from './page-transport';
 
 /**
  * The unload path's page steps for a browser client: at hide (`visibilitychange`→hidden or `pagehide`, whichever
  * comes first; on navigation `pagehide` does) send the queue over the unload transports; at show let them be tried
  * again, and after a restore from the back/forward cache restart normal sending. Never throws into the page.
  */
-export function unloadSteps(hooks: LeaveHooks, storage?: Pick<Storage, 'markSent'>, deps: UnloadDeps = {}): Pick<PageSteps, 'unload' | 'resume'> {
-  const sender = createUnloadSender(hooks, { storage, controlled, ...deps });
+export function unloadSteps(hooks: LeaveHooks, storage?: Pick<Storage, 'markSent'>, deps: UnloadDeps = {}): Required<Pick<PageSteps, 'unload' | 'resume'>> {
+  const sender = createUnloadSender(hooks, { storage, controlled, afterNetworkFailure: failureHold, ...deps });
   const log = (...args: unknown[]) => {
     if (hooks.options.debug) console.debug('[outbox]', ...args);
   };
@@ -18,6 +18,8 @@ export function unloadSteps(hooks: LeaveHooks, storage?: Pick<Storage, 'markSent
     unload(via) {
       try {
         const r = sender.send();
+        // A beforeunload may be cancelled, and a pagehide follows one that is not: both try every transport again.
+        if (via === 'beforeunload') sender.reset();
         if (r.requests > 0 || r.kept > 0) {
           log(`unload (${via}): keepalive ${r.keepalive}, fetchLater ${r.fetchLater}, beacon ${r.beacon}, kept ${r.kept} record(s) in ${r.requests} request(s)`);
         }

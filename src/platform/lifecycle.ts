@@ -25,9 +25,9 @@ export interface LifecycleTargets {
  * a no-op detach) where there is no `window`/`document` (Node, workers).
  *
  * Platform reasons: `pagehide` goes on `window` — it is never dispatched to `document` (OpenTelemetry listens on
- * document and misses it). `unload`/`beforeunload` are never used: an `unload` listener alone makes the page
- * ineligible for the back/forward cache (Chromium reports `UnloadHandlerExistsInMainFrame`, platform-facts §5), and
- * neither fires reliably on mobile.
+ * document and misses it). `unload` is never used: an `unload` listener alone makes the page ineligible for the
+ * back/forward cache (Chromium reports `UnloadHandlerExistsInMainFrame`, platform-facts §5), and it does not fire
+ * reliably on mobile; `beforeunload` only through `beforeUnloadGuard`, while something is queued.
  */
 export function watchLifecycle(handlers: LifecycleHandlers, targets?: LifecycleTargets): () => void {
   const win = targets?.window ?? (typeof window !== 'undefined' ? window : undefined);
@@ -74,10 +74,13 @@ export function watchLifecycle(handlers: LifecycleHandlers, targets?: LifecycleT
 export interface PageSteps {
   /** 1. `pagehide` for good (not into the back/forward cache): end open observations, so the steps below carry them. */
   endOpen?(): void;
-  /** 2. `pagehide`: spill what is held and not committed to IndexedDB to localStorage (synchronous). */
-  spill?(persisted: boolean): void;
+  /**
+   * 2. `pagehide`: pick what is held and not committed to IndexedDB (cheap), and return the writer that spills it
+   * to localStorage (synchronous, the costly part), which runs after step 3's send.
+   */
+  spill?(persisted: boolean): (() => void) | void;
   /** 3. Send what is queued over the unload transports (keepalive, fetchLater, beacon) and mark what went. */
-  unload?(via: 'visibilitychange' | 'pagehide'): void;
+  unload?(via: LeaveVia): void;
   /** 4. Write what is pending in IndexedDB now (acknowledgements are otherwise written lazily). */
   flushWrites?(): void;
   /** 5. `pagehide` into the back/forward cache: mark this client parked and let its tab lock go. */
@@ -88,21 +91,31 @@ export interface PageSteps {
   resume?(restored: boolean): void;
 }
 
-/** The one hide/show sequence of a client's page steps, for `watchLifecycle`. A step that throws stops no other. */
+/** What made the unload path send: the page hid or went (`watchLifecycle`), or a navigation was asked for (`beforeUnloadGuard`). */
+export type LeaveVia = 'visibilitychange' | 'pagehide' | 'beforeunload';
+
+/**
+ * The one hide/show sequence of a client's page steps, for `watchLifecycle`. A step that throws stops no other.
+ * The unload send is the first costly work of a `pagehide`: Firefox ESR cuts a `pagehide` listener short a few
+ * milliseconds in on a cross-site navigation or a close (docs/platform-facts.md §12), so the spill's serialization
+ * and its localStorage write come after the send (the spill still holds what the send took: picked before it).
+ */
 export function pageSequence(steps: PageSteps, onError: (error: unknown) => void = () => {}): LifecycleHandlers {
-  const step = <A extends unknown[]>(fn: ((...args: A) => void) | undefined, ...args: A) => {
+  const step = <A extends unknown[], R>(fn: ((...args: A) => R) | undefined, ...args: A): R | undefined => {
     try {
-      fn?.(...args);
+      return fn?.(...args);
     } catch (error) {
       onError(error); // never into the page
+      return undefined;
     }
   };
   return {
     onHide({ via, persisted }) {
       const pagehide = via === 'pagehide';
       if (pagehide && !persisted) step(steps.endOpen);
-      if (pagehide) step(steps.spill, persisted);
+      const writeSpill = pagehide ? step(steps.spill, persisted) : undefined;
       step(steps.unload, via);
+      if (writeSpill) step(writeSpill);
       step(steps.flushWrites);
       if (pagehide && persisted) step(steps.park);
     },
@@ -111,6 +124,27 @@ export function pageSequence(steps: PageSteps, onError: (error: unknown) => void
       step(steps.resume, restored);
     },
   };
+}
+
+/**
+ * A `beforeunload` listener that exists only while armed: the client arms it when a record is queued and disarms
+ * it once a send leaves nothing queued. `beforeunload` comes before `pagehide` on a navigation and on a close with
+ * `runBeforeUnload`, while the document is still whole, so the unload send made there is not cut short as a late
+ * `pagehide` listener can be (Firefox ESR, docs/platform-facts.md §12). Only while armed: a `beforeunload` listener
+ * keeps a page out of Firefox's back/forward cache. It never asks the user to stay (no `preventDefault`).
+ */
+export function beforeUnloadGuard(
+  onLeave: () => void,
+  target: Pick<Window, 'addEventListener' | 'removeEventListener'> | undefined = typeof window !== 'undefined' ? window : undefined,
+): { arm(): void; disarm(): void } {
+  let armed = false;
+  const set = (on: boolean) => {
+    if (armed === on || !target) return;
+    armed = on;
+    if (on) target.addEventListener('beforeunload', onLeave, true);
+    else target.removeEventListener('beforeunload', onLeave, true);
+  };
+  return { arm: () => set(true), disarm: () => set(false) };
 }
 
 /** How the page went, if it did, within the time asked (see `nextHide`). */

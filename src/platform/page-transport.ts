@@ -21,7 +21,15 @@ export const KEEPALIVE_FAILURE_HOLD_MS = 250;
  */
 export function createPageTransport(
   options: Pick<ResolvedOptions, 'requestTimeoutMs' | 'compression'>,
-  parts: { budget?: KeepaliveBudget; reachability?: Reachability; fetch?: typeof fetch; nextHide?: (ms: number) => Promise<HideOutcome>; nextRestore?: () => Promise<void> } = {},
+  parts: {
+    budget?: KeepaliveBudget;
+    reachability?: Reachability;
+    fetch?: typeof fetch;
+    nextHide?: (ms: number) => Promise<HideOutcome>;
+    nextRestore?: () => Promise<void>;
+    /** Told when a send has ended (the browser entry disarms its beforeunload guard when nothing is left queued). */
+    afterSend?: () => void;
+  } = {},
 ): Transport {
   const hide = parts.nextHide ?? nextHide;
   const restore = parts.nextRestore ?? nextRestore;
@@ -41,17 +49,25 @@ export function createPageTransport(
   return {
     async send(batch) {
       const result = await inner.send(batch);
-      if (result.kind === 'retry' && result.network && !result.error.includes('timed out')) {
-        // Its fate is unknown if the page is leaving: the browser may still deliver it. Gone for good: never
-        // settle (the records stay stored; a later load sends them). Into the bfcache: settle after the restore.
-        const outcome = await hide(KEEPALIVE_FAILURE_HOLD_MS);
-        if (outcome === 'gone') return new Promise<never>(() => undefined);
-        if (outcome === 'cached') await restore();
-      }
+      if (result.kind === 'retry' && result.network && !result.error.includes('timed out')) await failureHold(hide, restore);
       reachability.note(result);
+      parts.afterSend?.();
       return result;
     },
   };
+}
+
+/**
+ * After a request failed on the network: its fate is unknown if the page is leaving, the browser may still deliver
+ * it. Resolves when its records may be retried: at once if no `pagehide` comes within KEEPALIVE_FAILURE_HOLD_MS,
+ * after the restore if the page went into the back/forward cache, never if it went for good (the records stay
+ * stored; a later load sends them). Used by the normal sends and by the unload path's keepalives (one sent at
+ * `beforeunload` is rejected like the others when the navigation starts).
+ */
+export async function failureHold(hide: (ms: number) => Promise<HideOutcome> = nextHide, restore: () => Promise<void> = nextRestore): Promise<void> {
+  const outcome = await hide(KEEPALIVE_FAILURE_HOLD_MS);
+  if (outcome === 'gone') await new Promise<never>(() => undefined);
+  if (outcome === 'cached') await restore();
 }
 
 /** True when a service worker controls this page (reading it throws in opaque-origin documents). */

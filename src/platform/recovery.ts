@@ -131,14 +131,18 @@ function pageSteps(
     detach: () => target?.removeEventListener('online', onOnline),
     steps: {
       // What is held and not yet committed to IndexedDB would be lost with the document: write it synchronously to
-      // localStorage (before the unload path, the next step, takes what fits its budgets).
+      // localStorage. Picked before the unload path (the next step) takes what fits its budgets; written after its
+      // send (the writer returned), so the send is not delayed by the serialization.
       spill(persisted) {
         noted = false;
-        try {
-          noted = writeSpill(owner, hooks.held().filter((e) => !store.isCommitted(e.id)), persisted);
-        } catch (error) {
-          report(error, 'spilling uncommitted events to localStorage at pagehide failed');
-        }
+        const uncommitted = hooks.held().filter((e) => !store.isCommitted(e.id));
+        return () => {
+          try {
+            noted = writeSpill(owner, uncommitted, persisted);
+          } catch (error) {
+            report(error, 'spilling uncommitted events to localStorage at pagehide failed');
+          }
+        };
       },
       // Acknowledgements are written lazily (a crash then costs duplicates, not losses); write them on the way out.
       flushWrites() {

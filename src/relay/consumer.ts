@@ -1,9 +1,8 @@
 import * as z from 'zod/mini';
 import { nextRetry, type RetryPolicy } from '../core/retry';
 import { isRelayMessage } from '../wire/queue-message';
-import { RelayOptionsError, type UpstreamOptions } from './options';
-import { describeIssues, upstreamSchema } from './options-schema';
-import { upstreamFromEnv } from './resolve-options';
+import { describeIssues } from './issues';
+import { RelayOptionsError, upstreamFromEnv, upstreamSchema, type UpstreamOptions } from './options';
 import { deliver } from './upstream';
 
 /** Longest delay Cloudflare Queues accepts for a retry (12 hours). */

@@ -11,6 +11,8 @@ export interface Reachability {
   note(result: SendResult): void;
   /** True when a send now would most likely not arrive. */
   unreachable(): boolean;
+  /** True when the browser says it has no network at all (`navigator.onLine === false`): a send now cannot arrive. */
+  offline(): boolean;
 }
 
 /** A fresh tracker; `onLine` defaults to `navigator.onLine` where it exists. */
@@ -22,6 +24,7 @@ export function createReachability(onLine: () => boolean | undefined = () => (ty
       else networkFailed = false;
     },
     unreachable: () => onLine() === false || networkFailed,
+    offline: () => onLine() === false,
   };
 }
 

@@ -21,8 +21,9 @@ export { KEEPALIVE_BUDGET_BYTES } from './keepalive-budget';
  * Records leave the queue one request at a time, right before it is handed to the network, so a handler cut short
  * (Firefox ends `pagehide` handlers early) leaves the rest for the `visibilitychange` that follows. Records whose
  * answer the page may never see are marked in storage with `markSent`, so a later load resends them only after
- * the grace period — unless the collector is unreachable now (offline, or the last send failed on the network):
- * then nothing is marked and the next load resends at once. Platform facts: docs/platform-facts.md §1–2.
+ * the grace period — unless the collector is unreachable now (the last send failed on the network): then nothing
+ * is marked and the next load resends at once. Offline (`navigator.onLine` false) nothing is sent at all.
+ * Platform facts: docs/platform-facts.md §1–2, §12 (Firefox).
  */
 
 /** fetchLater's own quota per origin, counting URL + headers + body. */
@@ -86,6 +87,12 @@ export interface UnloadDeps {
   controlled?: () => boolean;
   /** @default documentReachability() in a page, else a fresh tracker */
   reachability?: Reachability;
+  /**
+   * Waited for before the records of a keepalive that failed on the network are retried: Chromium rejects a page's
+   * keepalive fetches when a navigation starts, though they still arrive (platform-facts §2), and one sent at
+   * `beforeunload` is in flight then. Never resolving keeps them unsettled. @default retry at once
+   */
+  afterNetworkFailure?: () => Promise<void>;
 }
 
 /** Sends the client's queue over the unload transports. */
@@ -152,9 +159,14 @@ export function createUnloadSender(hooks: LeaveHooks, deps: UnloadDeps = {}): Un
     unreachable = reachability.unreachable();
     marked = [];
     unknownFate = [];
-    sendByKeepalive(fns.fetch);
-    sendByFetchLater(fns.later);
-    if (relayOf(options)) sendByBeacon(fns.beacon);
+    // Offline (navigator.onLine false): no request can arrive, so none is made and nothing is marked; the records
+    // stay stored for the next load. Firefox's offline emulation let such a keepalive through at a close (467
+    // records arrived while offline, then sent again by the next load: platform-facts §12).
+    if (!reachability.offline()) {
+      sendByKeepalive(fns.fetch);
+      sendByFetchLater(fns.later);
+      if (relayOf(options)) sendByBeacon(fns.beacon);
+    }
 
     // One IndexedDB write for the marks: a page gone before any answer leaves them stored with the time they went.
     for (const e of unknownFate) marked.push(e.id);
@@ -196,7 +208,10 @@ export function createUnloadSender(hooks: LeaveHooks, deps: UnloadDeps = {}): Un
       const ids = events.map((e) => e.id);
       pending
         .then((response) => wire.answer(response, ids, now()))
-        .catch((error: unknown): SendResult => ({ kind: 'retry', network: true, error: `unload keepalive failed: ${errorText(error)}` }))
+        .catch(async (error: unknown): Promise<SendResult> => {
+          await deps.afterNetworkFailure?.();
+          return { kind: 'retry', network: true, error: `unload keepalive failed: ${errorText(error)}` };
+        })
         .then((result) => {
           release();
           reachability.note(result);

@@ -1,5 +1,4 @@
 import { expect, test, type Page } from '@playwright/test';
-import { knownIssueIn } from './fixtures/page';
 import { startCollector, type Collector } from '../../demo/collector/server.mjs';
 import { authenticatedRequests, beaconRequests, boot, delivered, expectDelivered, staticDirs, storedCount, trackPadded, watchErrors } from './fixtures/unload-helpers';
 
@@ -32,24 +31,25 @@ for (const [name, options] of [
 ] as const) {
   test(`200 events of ~300 B, then page.goto(about:blank): 200/200 within 5 s — ${name}`, async ({ page, browserName }) => {
     // Firefox, default options: 2 of 10 runs fell short before the unload send went first and records left the queue
-    // only when handed to the network; 10 of 10 since (2026-12-02).
-    test.fixme(
-      knownIssueIn('firefox', browserName) && options === QUIET,
-      'Firefox ESR 153.8 cuts short the pagehide unload send on this cross-site navigation: 0/200 and no request in 1 of 8 runs, and again in 1 of 2 on 2026-12-02',
-    );
+    // only when handed to the network; 10 of 10 since (2026-12-02). Nothing flushing by itself: 0/200 in 1 of 8 runs
+    // and 1 of 2 (2026-12-02); 15 of 15 on 2026-12-07 before the send came first in pagehide and at beforeunload,
+    // 10 of 10 after, 0 duplicates (platform-facts §12).
     const errors: string[] = [];
     await open(page, errors, options);
     await trackPadded(page, 'goto', 200);
     await page.goto('about:blank');
     await expectDelivered(collector, 'goto', 200, 5_000);
+    console.log(`[unload] goto, ${name}: 200/200, duplicates ${delivered(collector, 'goto').duplicates}`);
     if (options === QUIET) expect(authenticatedRequests(collector)).toBeGreaterThan(0);
     expect(beaconRequests(collector)).toBe(0); // no relay: never a beacon Langfuse would answer 401
     expect(errors).toEqual([]);
   });
 }
 
-test('200 events, then page.close({ runBeforeUnload: true }): 200/200', async ({ browser, browserName }) => {
-  test.fixme(knownIssueIn('firefox', browserName), 'Firefox ESR 153.8 loses the unload send made in pagehide on a close: 0/200, no request at all, in 2 of 13 runs, and 1 of 10 on 2026-12-02; Outbox does not send again at the visibilitychange after it');
+test('200 events, then page.close({ runBeforeUnload: true }): 200/200', async ({ browser }) => {
+  // Firefox lost the unload send made in pagehide on this close: 0/200, no request at all, in 2 of 13 runs, 1 of 10
+  // (2026-12-02) and 1 of 15 (2026-12-07); 10 of 10, 0 duplicates, since Outbox sends first in pagehide and at
+  // beforeunload while records are queued (platform-facts §12).
   const context = await browser.newContext();
   const page = await context.newPage();
   const errors: string[] = [];
@@ -57,6 +57,7 @@ test('200 events, then page.close({ runBeforeUnload: true }): 200/200', async ({
   await trackPadded(page, 'close', 200);
   await page.close({ runBeforeUnload: true });
   await expectDelivered(collector, 'close', 200, 5_000);
+  console.log(`[unload] close: 200/200, duplicates ${delivered(collector, 'close').duplicates}`);
   expect(authenticatedRequests(collector)).toBeGreaterThan(0);
   expect(errors).toEqual([]);
   await context.close();
@@ -79,11 +80,10 @@ for (const [name, options] of [
   ['default options', {}],
   ['nothing flushes by itself', QUIET],
 ] as const) {
-  test(`2000 events (~600 KB, far over the budget), then navigate away: the unload path carries some now, the next load the rest — ${name}`, async ({ page, browserName }) => {
-    test.fixme(
-      knownIssueIn('firefox', browserName) && options === QUIET,
-      'Firefox ESR 153.8 cuts short the pagehide listener on this cross-site navigation (about:blank): 0 of 2000 arrived after leaving, 0 unload requests, in 5 of 5 runs (same-origin: 214 in 4 of 4)',
-    );
+  test(`2000 events (~600 KB, far over the budget), then navigate away: the unload path carries some now, the next load the rest — ${name}`, async ({ page }) => {
+    // Firefox, nothing flushing by itself: 0 of 2000 after leaving, no unload request, in 5 of 5 runs (2026-11);
+    // 221–222 in 15 of 15 on 2026-12-07, and 222 or 443 (a second request at pagehide) in 10 of 10 since the send at
+    // beforeunload. Duplicates (measured, toward a relay that keeps one per id): platform-facts §12.
     const errors: string[] = [];
     const withRelay = { ...options, relay: collector.endpoint };
     await open(page, errors, withRelay);

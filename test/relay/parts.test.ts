@@ -2,14 +2,14 @@
 // consumer's decisions (against the fake upstream over HTTP), and the node:http bridge.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createRelay, outboxQueueConsumer, RelayOptionsError, toNodeListener, type QueueMessage } from '../../src/relay';
 import { createDedupWindow } from '../../src/relay/dedup';
 import { chunkIngestion } from '../../src/relay/ingestion';
 import { chunkOtlp, parseOtlp } from '../../src/relay/otlp';
 import { RELAY_DEFAULTS } from '../../src/relay/options';
 import { enqueue, QUEUE_LIMITS } from '../../src/wire/queue-message';
-import { createRateLimiter } from '../../src/relay/rate-limit';
+import { createRateLimiter } from '../../src/relay/admit';
 import { startFakeUpstream, type FakeUpstream } from './fake-upstream';
 import { PK, SK, otlpBody, score, span, spanKey } from './helpers';
 
@@ -24,6 +24,9 @@ describe('options', () => {
     [{ upstream: upstreamOpt, maxBodyBytes: 10 }, /maxBodyBytes must be an integer from 1024/],
     [{ upstream: upstreamOpt, queue: {} }, /queue must be a Queues producer binding/],
     [{ upstream: upstreamOpt, dedupWindow: { maxIds: -1, ttlMs: 5 } }, /dedupWindow.maxIds must be an integer ≥ 0/],
+    [{ upstream: upstreamOpt, dedup: 'OUTBOX_DEDUP' }, /dedup must be the OutboxDedup Durable Object binding/],
+    [{ upstream: upstreamOpt, dedup: { get: () => ({}) } }, /dedup must be the OutboxDedup Durable Object binding \(env.OUTBOX_DEDUP/],
+    [{ upstream: upstreamOpt, dedupShards: 0 }, /dedupShards must be an integer from 1 to 64/],
     [{ upstream: upstreamOpt, fetch: 'nope' }, /fetch must be a function/],
     [{ upstream: upstreamOpt, limit: 5 }, /unknown option "limit"/],
   ])('createRelay(%j) throws naming the option', (options, message) => {
@@ -67,6 +70,22 @@ describe('value size cap', () => {
 });
 
 describe('dedup window', () => {
+  it('a dedup binding whose calls fail, without onError: one console warning, every failure counted, the own window used', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      let forwarded = 0;
+      const failing = { idFromName: (name: string) => name, get: () => ({ fetch: () => Promise.reject(new Error('binding down')) }) };
+      const relay = createRelay({ upstream: upstreamOpt, allowNoOrigin: true, dedup: failing, fetch: async () => (forwarded++, new Response('{}')) });
+      const req = (seed: number) => new Request('http://relay.test/api/public/otel/v1/traces', { method: 'POST', headers: { Authorization: `Bearer ${PK}`, 'Content-Type': 'application/json' }, body: JSON.stringify(otlpBody([span(seed)])) });
+      for (const seed of [1, 2, 1]) expect((await relay(req(seed))).status).toBe(200);
+      expect(forwarded).toBe(2); // the repeat of span 1 was refused by the relay's own window
+      expect(relay.stats()).toMatchObject({ forwarded: 2, duplicates: 1, sharedFailures: 2 });
+      expect(warn.mock.calls.map((c) => String(c[0]))).toEqual([expect.stringMatching(/^\[outbox relay\] relay: the dedup object \(OutboxDedup\) failed on claim: binding down; deduplicating per instance meanwhile$/)]);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   it('forgets after ttlMs and beyond maxIds (oldest first)', () => {
     let now = 0;
     const w = createDedupWindow(3, 1000, () => now);

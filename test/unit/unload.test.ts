@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeClient } from '../helpers/make-client';
 import type { Storage, StoredEvent } from '../../src/core/types';
-import { watchLifecycle } from '../../src/platform/lifecycle';
+import { beforeUnloadGuard, pageSequence, watchLifecycle } from '../../src/platform/lifecycle';
 import { KEEPALIVE_BUDGET_BYTES, createUnloadSender, unloadUrl } from '../../src/transport/unload';
 import { createKeepaliveBudget } from '../../src/transport/keepalive-budget';
 import { createReachability } from '../../src/transport/reachability';
@@ -297,17 +297,25 @@ describe('createUnloadSender', () => {
     expect(queuedAtCall[0]).toBe(200 - first); // not drained before the first request
   });
 
-  it('offline (or after a network error): nothing is marked sent, no fetchLater/beacon; the keepalive is still tried', async () => {
-    for (const why of ['offline', 'network-error'] as const) {
-      const s = setup({ fetchLater: true, relay: true, online: why !== 'offline' });
-      if (why === 'network-error') s.reachability.note({ kind: 'retry', network: true, error: 'network error: Failed to fetch' });
-      s.track(300); // ~90 KB: more than the keepalive budget
-      const report = s.sender.send();
-      expect(report.fetchLater + report.beacon).toBe(0);
-      expect(report.keepalive).toBeGreaterThan(0);
-      expect(s.marked.size).toBe(0);
-      expect(s.outbox.stats()).toMatchObject({ sent: 0, queued: 300 - report.keepalive });
-    }
+  it('after a network error: nothing is marked sent, no fetchLater/beacon; the keepalive is still tried', async () => {
+    const s = setup({ fetchLater: true, relay: true, online: true });
+    s.reachability.note({ kind: 'retry', network: true, error: 'network error: Failed to fetch' });
+    s.track(300); // ~90 KB: more than the keepalive budget
+    const report = s.sender.send();
+    expect(report.fetchLater + report.beacon).toBe(0);
+    expect(report.keepalive).toBeGreaterThan(0);
+    expect(s.marked.size).toBe(0);
+    expect(s.outbox.stats()).toMatchObject({ sent: 0, queued: 300 - report.keepalive });
+  });
+
+  it('offline (navigator.onLine false): no request at all, nothing marked, everything stays queued for the next load', () => {
+    const s = setup({ fetchLater: true, relay: true, online: false });
+    s.track(300);
+    const report = s.sender.send();
+    expect(report).toEqual({ keepalive: 0, fetchLater: 0, beacon: 0, kept: 300, requests: 0 });
+    expect(s.browser.sent.length).toBe(0);
+    expect(s.marked.size).toBe(0);
+    expect(s.outbox.stats()).toMatchObject({ sent: 0, queued: 300 });
   });
 
   it('shares the budget with normal sends: bytes a normal keepalive send holds are not offered to the unload path', () => {
@@ -364,6 +372,47 @@ describe('lifecycle', () => {
     expect(seen).toEqual(['hide:pagehide', 'hide:visibilitychange', 'show:false', 'show:true']);
     detach();
     expect(t.handlers.size).toBe(0);
+  });
+
+  it('pagehide: the spill picks what is uncommitted before the unload send, and writes it only after the send', () => {
+    const order: string[] = [];
+    const seq = pageSequence({
+      endOpen: () => order.push('endOpen'),
+      spill: () => {
+        order.push('spill:pick');
+        return () => order.push('spill:write');
+      },
+      unload: (via) => order.push(`unload:${via}`),
+      flushWrites: () => order.push('flushWrites'),
+      park: () => order.push('park'),
+    });
+    seq.onHide({ via: 'pagehide', persisted: false });
+    expect(order).toEqual(['endOpen', 'spill:pick', 'unload:pagehide', 'spill:write', 'flushWrites']);
+    order.length = 0;
+    seq.onHide({ via: 'pagehide', persisted: true });
+    expect(order).toEqual(['spill:pick', 'unload:pagehide', 'spill:write', 'flushWrites', 'park']);
+    order.length = 0;
+    seq.onHide({ via: 'visibilitychange', persisted: false });
+    expect(order).toEqual(['unload:visibilitychange', 'flushWrites']);
+  });
+
+  it('beforeUnloadGuard: a beforeunload listener only while armed, never asking the user to stay', () => {
+    const t = targets();
+    let left = 0;
+    const guard = beforeUnloadGuard(() => void left++, t.win as never);
+    expect(t.listeners).toEqual([]);
+    guard.arm();
+    guard.arm(); // once
+    expect(t.listeners).toEqual([{ target: 'window', type: 'beforeunload' }]);
+    const event = new Event('beforeunload', { cancelable: true });
+    t.handlers.get('window:beforeunload')!(event);
+    expect(left).toBe(1);
+    expect(event.defaultPrevented).toBe(false);
+    guard.disarm();
+    expect(t.handlers.size).toBe(0);
+    guard.disarm(); // idempotent
+    guard.arm();
+    expect(t.handlers.has('window:beforeunload')).toBe(true);
   });
 
   it('attachUnload: pagehide sends once, the following visibilitychange adds nothing, a bfcache restore kicks the normal transport', async () => {

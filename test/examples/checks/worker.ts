@@ -1,6 +1,6 @@
 // Compiled by test/examples/examples.test.ts with @cloudflare/workers-types and no DOM lib.
 import { createOutbox, withOutbox, type Outbox } from 'outbox/worker';
-import { createRelay } from 'outbox/relay';
+import { createRelay, OutboxDedup } from 'outbox/relay';
 
 interface Env {
   LANGFUSE_SECRET_KEY: string;
@@ -18,3 +18,12 @@ createOutbox({ notAnOption: 1 });
 // @ts-expect-error not an option
 withOutbox({ notAnOption: 1 }, {});
 export const relay = { fetch: createRelay({ allowOrigins: ['https://app.example'] }) } satisfies ExportedHandler;
+// The shared dedup window: the real binding and state types fit the relay's option and the object's constructor.
+interface RelayEnv {
+  OUTBOX_DEDUP: DurableObjectNamespace;
+}
+export { OutboxDedup };
+export const sharedRelay = { fetch: createRelay({ dedup: (env: RelayEnv) => env.OUTBOX_DEDUP }) } satisfies ExportedHandler<RelayEnv>;
+export const dedupObject = (state: DurableObjectState): DurableObject => new OutboxDedup(state);
+// @ts-expect-error a Queues producer is not a Durable Object namespace
+createRelay({ dedup: {} as Queue });
