@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { callHost } from '../core/errors';
 import { nextRetry, type RetryPolicy } from '../core/retry';
 import { isRelayMessage } from '../wire/queue-message';
 import { describeIssues } from './issues';
@@ -89,11 +90,7 @@ export function outboxQueueConsumer(options: QueueConsumerOptions = {}): QueueCo
   const stats: QueueConsumerStats = { delivered: 0, retried: 0, gaveUp: 0, rejectedEvents: 0 };
   const report = (message: string) => {
     if (o.debug) console.warn(`[outbox relay queue] ${message}`);
-    try {
-      o.onError?.(new Error(message));
-    } catch {
-      /* the host's handler failed: nothing more to do */
-    }
+    callHost(o.onError, new Error(message));
   };
 
   /**

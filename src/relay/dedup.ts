@@ -18,8 +18,9 @@ interface Claim {
   free(taken: ReadonlySet<string>): Promise<void>;
 }
 
-/** The shared window for one request: its namespace and the claim's lease and wait. */
-type SharedTarget = ClaimTiming & { namespace: DedupNamespace };
+/** A claim's lease beyond the forwarding's own timeout (the settle call, a slow queue), and the object's largest. */
+const LEASE_MARGIN_MS = 10_000;
+const MAX_LEASE_MS = 600_000;
 
 /**
  * In-flight claims: keys being forwarded right now → settles when that forwarding is over, so a resend waits
@@ -27,14 +28,21 @@ type SharedTarget = ClaimTiming & { namespace: DedupNamespace };
  * again: a possible duplicate upstream, never a loss. With a shared window (OutboxDedup), the keys this instance
  * reserved are then claimed there too, so another instance's copy waits for, or is refused by, this one.
  */
-export function createClaims(o: ResolvedRelayOptions, tell: Tell): { claim(unique: readonly string[], target?: SharedTarget): Promise<Claim>; remember(keys: Iterable<string>): void } {
+export function createClaims(o: ResolvedRelayOptions, tell: Tell): {
+  /** Claims the keys for one forwarding (a beacon's holds them longer), in the `namespace` object too if given. */
+  claim(unique: readonly string[], namespace: DedupNamespace | undefined, beacon: boolean): Promise<Claim>;
+  remember(keys: Iterable<string>): void;
+} {
   const dedup = createDedupWindow(o.dedupWindow.maxIds, o.dedupWindow.ttlMs, o.now);
   const shared = createSharedDedup(o.dedupWindow, o.dedupShards, tell, o.onError === undefined);
   const inflight = new Map<string, Promise<void>>();
+  /** Lease and wait of a shared claim: a forwarding holds its keys at most this long (the relay's own bounds). */
+  const syncLease = o.upstreamTimeoutMs + LEASE_MARGIN_MS;
+  const beaconLease = Math.min(MAX_LEASE_MS, o.beaconRetry.budgetMs + o.upstreamTimeoutMs + LEASE_MARGIN_MS);
   return {
     /** Remembers keys the upstream (or the queue) took, in this instance's window. */
     remember: (keys) => dedup.remember(keys),
-    async claim(unique, target) {
+    async claim(unique, namespace, beacon) {
       for (let round = 0; round < 3; round++) {
         const pending = new Set<Promise<void>>();
         for (const k of unique) {
@@ -54,14 +62,14 @@ export function createClaims(o: ResolvedRelayOptions, tell: Tell): { claim(uniqu
         for (const k of local) if (inflight.get(k) === reservation) inflight.delete(k);
         release();
       };
-      if (!target) {
+      if (!namespace) {
         return {
           fresh: local,
           busy: [],
           free: async () => freeLocal(),
         };
       }
-      const s = await shared(target.namespace, local, target);
+      const s = await shared(namespace, local, { leaseMs: Math.min(MAX_LEASE_MS, beacon ? beaconLease : syncLease), waitMs: Math.min(MAX_LEASE_MS, o.upstreamTimeoutMs) });
       // Taken by another instance: this instance's window remembers them too, so its next resend stays local.
       if (s.seen.length > 0) dedup.remember(s.seen);
       return {

@@ -12,10 +12,6 @@ import { EVENT_KEY, type Records } from './records';
 import type { Tell } from './stats';
 import { deliver, type Delivery } from './upstream';
 
-/** A claim's lease beyond the forwarding's own timeout (the settle call, a slow queue), and the object's largest. */
-const LEASE_MARGIN_MS = 10_000;
-const MAX_LEASE_MS = 600_000;
-
 /**
  * Forwards admitted records and answers the page: duplicates acknowledged without forwarding, fresh keys claimed
  * while in flight, beacons accepted (202) and delivered in the background, else queued (202) or sent upstream.
@@ -47,10 +43,6 @@ export function createForward(o: ResolvedRelayOptions, tell: Tell) {
     return { response: answer(202, { successes: [...fresh, ...seen].map((k) => ({ id: records.idOf(k), status: 202 })), errors: [] }, { ...cors, ...queued }), queued: true };
   }
 
-  /** Lease and wait of a shared claim: a forwarding holds its keys at most this long (the relay's own bounds). */
-  const syncLease = o.upstreamTimeoutMs + LEASE_MARGIN_MS;
-  const beaconLease = Math.min(MAX_LEASE_MS, o.beaconRetry.budgetMs + o.upstreamTimeoutMs + LEASE_MARGIN_MS);
-
   /** Forwards an admitted request's records (the queue and the shared window are looked up in this request's env). */
   async function forward(admitted: Admitted, env: unknown, ctx: RelayContext | undefined): Promise<Response> {
     const shared = windowOn ? o.dedupFor(env) : undefined;
@@ -59,8 +51,7 @@ export function createForward(o: ResolvedRelayOptions, tell: Tell) {
     let records = admitted.records;
     const unique = [...new Set(records.keys)];
     count('received', records.keys.length);
-    const target = shared && { namespace: shared, leaseMs: Math.min(MAX_LEASE_MS, beacon ? beaconLease : syncLease), waitMs: Math.min(MAX_LEASE_MS, o.upstreamTimeoutMs) };
-    const { fresh, busy, free } = await claims.claim(unique, target);
+    const { fresh, busy, free } = await claims.claim(unique, shared, beacon);
     const keep = new Set(fresh);
     const elsewhere = new Set(busy);
     const seen = unique.filter((k) => !keep.has(k) && !elsewhere.has(k));

@@ -9,9 +9,10 @@ import type { RelayLimits } from './options';
 
 /** An accepted OTLP/JSON ExportTraceServiceRequest: only the fields the relay knows, unknown keys stripped. */
 export interface OtlpRequest {
-  resourceSpans: { resource?: unknown; schemaUrl?: string; scopeSpans: { scope?: unknown; schemaUrl?: string; spans: OtlpSpan[] }[] }[];
+  resourceSpans: { resource?: unknown; schemaUrl?: string; scopeSpans: { scope?: unknown; schemaUrl?: string; spans: PageSpan[] }[] }[];
 }
-export interface OtlpSpan {
+/** A page's span as accepted: the ids the relay keys on, its other fields as validated (not wire/otlp's OtlpSpan, which the client builds). */
+interface PageSpan {
   traceId: string;
   spanId: string;
   [field: string]: unknown;
