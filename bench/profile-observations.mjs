@@ -1,8 +1,11 @@
 // Where the page's blocking µs go: a Chromium CPU profile (CDP Profiler) of the observations benchmark's page loop
 // (bench/observations.mjs: chunks of 100 observations, each chunk followed by a macrotask, then flush), for one
 // client, summed by function (self time) and by the call-tree frame (total time), in µs per observation.
-// Not part of `npm run bench`: a diagnostic. Usage (after `node scripts/build.mjs`):
+// Not part of `npm run bench`: a diagnostic. Usage (after `node scripts/build.mjs`, for dist/relay.js):
 //   node bench/profile-observations.mjs [outbox|otel-web|outbox-active|otel-web-active|outbox-observe|otel-web-observe] [n] [top]
+// Environment: REPEAT (profiled runs after one warm-up, default 3), OUTBOX_OPTIONS (JSON merged into the page
+// client's options, e.g. '{"storage":"memory"}'). Outbox is bundled unminified from src/testing.ts. Each run's
+// profile is written to bench/results/profile-<client>-<run>.cpuprofile (DevTools opens it).
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -98,7 +101,7 @@ try {
     collector.reset();
   }
   const blockingMs = blockings.reduce((a, b) => a + b, 0) / repeat;
-  const profile = profiles[0];
+  profiles.forEach((p, r) => writeFileSync(path.join(root, 'bench', 'results', `profile-${name}-${r}.cpuprofile`), JSON.stringify(p)));
   // Self time per node from the samples.
   const label = (x) => {
     const f = x.callFrame;
