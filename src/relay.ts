@@ -7,11 +7,11 @@ export { createRelay, type Relay } from './relay/handler';
 export type { RelayStats, RejectReason } from './relay/stats';
 export { toNodeListener, type NodeListenerOptions, type NodeRequest, type NodeResponse } from './relay/node';
 export { OutboxDedup } from './relay/dedup-object';
-export type { DedupNamespace } from './relay/dedup-shared';
 export { outboxQueueConsumer, type QueueBatch, type QueueConsumer, type QueueConsumerOptions, type QueueConsumerStats, type QueueMessage } from './relay/consumer';
 export {
   RELAY_DEFAULTS,
   RelayOptionsError,
+  type DedupNamespace,
   type QueueProducer,
   type RelayContext,
   type RelayLimits,

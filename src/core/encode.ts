@@ -27,10 +27,14 @@ export function encodeEvent(event: QueuedEvent): string | undefined {
   );
 }
 
-/** UTF-8 byte length of a string, without allocating (lone surrogates count 3, as TextEncoder writes U+FFFD). */
+/**
+ * UTF-8 byte length of a string, without allocating (lone surrogates count 3, as TextEncoder writes U+FFFD). The
+ * ASCII prefix is skipped by a regular-expression scan, several times faster than charCodeAt (the common case: JSON
+ * of ASCII text is all of it); units are counted one by one from the first non-ASCII one on.
+ */
 export function utf8Length(text: string): number {
   let bytes = text.length;
-  for (let i = 0; i < text.length; i++) {
+  for (let i = text.search(/[^\0-\x7f]/); i >= 0 && i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c < 0x80) continue;
     if (c < 0x800) bytes += 1;

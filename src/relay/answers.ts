@@ -1,3 +1,4 @@
+import type { EventError } from './ingestion';
 import type { Records } from './records';
 import { retryAfterSeconds, type Delivery } from './upstream';
 
@@ -37,4 +38,9 @@ export function answerDelivery(d: Delivery, records: Records, fresh: string[], s
     case 'rejected':
       return answer(d.status, { message: d.message }, cors);
   }
+}
+
+/** An ingestion 207: these keys taken (with `status`), these events refused. */
+export function multi(records: Records, taken: string[], errors: EventError[], cors: Record<string, string>, status = 201): Response {
+  return answer(207, { successes: taken.map((k) => ({ id: records.idOf(k), status })), errors }, cors);
 }

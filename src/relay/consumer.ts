@@ -1,9 +1,9 @@
 import * as z from 'zod/mini';
+import { callHost } from '../core/errors';
 import { nextRetry, type RetryPolicy } from '../core/retry';
 import { isRelayMessage } from '../wire/queue-message';
-import { RelayOptionsError, type UpstreamOptions } from './options';
-import { describeIssues, upstreamSchema } from './options-schema';
-import { upstreamFromEnv } from './resolve-options';
+import { describeIssues } from './issues';
+import { RelayOptionsError, upstreamFromEnv, upstreamSchema, type UpstreamOptions } from './options';
 import { deliver } from './upstream';
 
 /** Longest delay Cloudflare Queues accepts for a retry (12 hours). */
@@ -90,11 +90,7 @@ export function outboxQueueConsumer(options: QueueConsumerOptions = {}): QueueCo
   const stats: QueueConsumerStats = { delivered: 0, retried: 0, gaveUp: 0, rejectedEvents: 0 };
   const report = (message: string) => {
     if (o.debug) console.warn(`[outbox relay queue] ${message}`);
-    try {
-      o.onError?.(new Error(message));
-    } catch {
-      /* the host's handler failed: nothing more to do */
-    }
+    callHost(o.onError, new Error(message));
   };
 
   /**

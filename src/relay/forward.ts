@@ -1,39 +1,29 @@
-import { answer, answerDelivery } from './answers';
-import type { createBackground } from './background';
-import type { createClaims } from './claims';
-import type { DedupWindow } from './dedup';
-import type { DedupNamespace } from './dedup-shared';
-import type { EventError } from './ingestion';
-import { utf8Length } from '../core/encode';
-import type { Log, Report } from './log';
-import type { QueueProducer, RelayContext, ResolvedRelayOptions, UpstreamOptions } from './options';
+// Forwarding an admitted request and answering the page: duplicates acknowledged, fresh records claimed while in
+// flight, then queued (202), sent upstream (the upstream's answer, passed on), or, for a beacon, accepted (202) and
+// delivered in the background within a bounded budget.
 import { enqueue, QUEUE_LIMITS } from '../wire/queue-message';
+import { nextRetry } from '../core/retry';
+import { utf8Length } from '../core/encode';
+import type { Admitted } from './admit';
+import { answer, answerDelivery, multi } from './answers';
+import { createClaims } from './dedup';
+import type { QueueProducer, RelayContext, ResolvedRelayOptions, UpstreamOptions } from './options';
 import { EVENT_KEY, type Records } from './records';
-import type { Count } from './stats';
-import type { Delivery } from './upstream';
-
-/** A claim's lease beyond the forwarding's own timeout (the settle call, a slow queue), and the object's largest. */
-const LEASE_MARGIN_MS = 10_000;
-const MAX_LEASE_MS = 600_000;
-
-type Parts = {
-  o: ResolvedRelayOptions;
-  count: Count;
-  dedup: DedupWindow;
-  claims: ReturnType<typeof createClaims>;
-  background: ReturnType<typeof createBackground>;
-  send: (records: Records, keep: ReadonlySet<string>, upstream: UpstreamOptions) => Promise<Delivery>;
-  deliverInBackground: (records: Records, keep: Set<string>, upstream: UpstreamOptions, queue: QueueProducer | undefined) => Promise<Set<string>>;
-  report: Report;
-  log: Log;
-};
+import type { Tell } from './stats';
+import { deliver, type Delivery } from './upstream';
 
 /**
  * Forwards admitted records and answers the page: duplicates acknowledged without forwarding, fresh keys claimed
  * while in flight, beacons accepted (202) and delivered in the background, else queued (202) or sent upstream.
  */
-export function createForward(parts: Parts) {
-  const { o, count, dedup, claims, background, send, deliverInBackground, report, log } = parts;
+export function createForward(o: ResolvedRelayOptions, tell: Tell) {
+  const { count, reject, report, log } = tell;
+  const claims = createClaims(o, tell);
+  /** Beacon deliveries still running (each also handed to the platform's waitUntil). */
+  const background = new Set<Promise<void>>();
+  /** Epoch ms before which nothing is forwarded: the upstream answered 429 with Retry-After. */
+  let holdUntil = 0;
+  const windowOn = o.dedupWindow.maxIds > 0 && o.dedupWindow.ttlMs > 0;
 
   /** Queues the fresh records and answers 202 (503 if the queue fails); undefined when a record is too large for a message. */
   async function queueNow(records: Records, keep: Set<string>, fresh: string[], seen: string[], queue: QueueProducer, cors: Record<string, string>): Promise<{ response: Response; queued: boolean } | undefined> {
@@ -45,7 +35,7 @@ export function createForward(parts: Parts) {
       report(new Error(`queue.send failed: ${String((error as Error)?.message ?? error)}`));
       return { response: answer(503, { message: 'the relay could not queue the records: retry later' }, { ...cors, 'Retry-After': String(o.retryAfterSeconds) }), queued: false };
     }
-    dedup.remember(fresh);
+    claims.remember(fresh);
     count('queued', fresh.length);
     const queued = { 'Outbox-Queued': '1' };
     if (records.wire === 'otlp') return { response: answer(202, { partialSuccess: {} }, { ...cors, ...queued }), queued: true };
@@ -53,15 +43,15 @@ export function createForward(parts: Parts) {
     return { response: answer(202, { successes: [...fresh, ...seen].map((k) => ({ id: records.idOf(k), status: 202 })), errors: [] }, { ...cors, ...queued }), queued: true };
   }
 
-  /** Lease and wait of a shared claim: a forwarding holds its keys at most this long (the relay's own bounds). */
-  const syncLease = o.upstreamTimeoutMs + LEASE_MARGIN_MS;
-  const beaconLease = Math.min(MAX_LEASE_MS, o.beaconRetry.budgetMs + o.upstreamTimeoutMs + LEASE_MARGIN_MS);
-
-  return async function forward(records: Records, upstream: UpstreamOptions, queue: QueueProducer | undefined, shared: DedupNamespace | undefined, beacon: boolean, ctx: RelayContext | undefined, cors: Record<string, string>): Promise<Response> {
+  /** Forwards an admitted request's records (the queue and the shared window are looked up in this request's env). */
+  async function forward(admitted: Admitted, env: unknown, ctx: RelayContext | undefined): Promise<Response> {
+    const shared = windowOn ? o.dedupFor(env) : undefined;
+    const queue = o.queueFor(env);
+    const { upstream, beacon, cors } = admitted;
+    let records = admitted.records;
     const unique = [...new Set(records.keys)];
     count('received', records.keys.length);
-    const target = shared && { namespace: shared, leaseMs: Math.min(MAX_LEASE_MS, beacon ? beaconLease : syncLease), waitMs: Math.min(MAX_LEASE_MS, o.upstreamTimeoutMs) };
-    const { fresh, busy, free } = await claims.claim(unique, target);
+    const { fresh, busy, free } = await claims.claim(unique, shared, beacon);
     const keep = new Set(fresh);
     const elsewhere = new Set(busy);
     const seen = unique.filter((k) => !keep.has(k) && !elsewhere.has(k));
@@ -97,7 +87,9 @@ export function createForward(parts: Parts) {
         report(error);
         return settle(new Set());
       });
-      background.run(task, ctx);
+      background.add(task);
+      void task.finally(() => background.delete(task));
+      ctx?.waitUntil?.(task);
       return answer(202, { message: 'accepted' }, cors);
     }
     let taken: ReadonlySet<string> = new Set();
@@ -117,10 +109,118 @@ export function createForward(parts: Parts) {
     } finally {
       void settle(taken);
     }
+  }
+
+  /**
+   * One upstream attempt for the records in `keep`: remembers and counts what was taken, counts failures and
+   * refusals. After a 429 with Retry-After, every attempt is answered here (429, counted as held back) until it ran.
+   */
+  async function send(records: Records, keep: ReadonlySet<string>, upstream: UpstreamOptions): Promise<Delivery> {
+    const wait = holdUntil - o.now();
+    if (wait > 0) {
+      // The upstream asked everyone to wait (429 + Retry-After): answer from here instead of adding to its load.
+      count('heldBack');
+      return { kind: 'retry', status: 429, retryAfterMs: wait, message: 'holding off: the upstream asked to wait' };
+    }
+    const ids = records.wire === 'ingestion' ? [...keep].map(records.idOf) : [];
+    const delivery = await deliver(records.wire, records.encode(keep), ids, { upstream, fetch: o.fetch, timeoutMs: o.upstreamTimeoutMs, now: o.now });
+    switch (delivery.kind) {
+      case 'ok':
+        claims.remember(keep);
+        count('forwarded', keep.size);
+        break;
+      case 'multi': {
+        const taken = delivery.taken.map((id) => EVENT_KEY + id);
+        claims.remember(taken);
+        count('forwarded', taken.length);
+        if (delivery.errors.length > 0) reject('upstream-rejected', delivery.errors.length);
+        break;
+      }
+      case 'retry':
+        count('upstreamFailures');
+        // Langfuse's rate limit is per organization, for both routes: hold every request until Retry-After.
+        if (delivery.status === 429 && delivery.retryAfterMs !== undefined) holdUntil = Math.max(holdUntil, o.now() + delivery.retryAfterMs);
+        log(`upstream failure: ${delivery.message}`);
+        if (delivery.status === 401 || delivery.status === 403) report(new Error(delivery.message));
+        break;
+      default:
+        reject('upstream-rejected', keep.size);
+        report(new Error(`upstream refused ${keep.size} record(s): ${delivery.message}`));
+    }
+    return delivery;
+  }
+
+  // A beacon's records are delivered with retries, within `beaconRetry` (attempts and total time): to the queue
+  // when there is one and the records fit its messages, else upstream. What is given up is counted and reported.
+
+  /** Queues the chunks, retrying with doubling delays; false when the records do not fit queue messages. */
+  async function queueWithRetries(records: Records, keep: Set<string>, queue: QueueProducer, started: number, taken: Set<string>): Promise<boolean> {
+    const chunks = records.chunk(keep, QUEUE_LIMITS.messageBytes);
+    if (chunks === undefined) return false;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await enqueue(queue, records.wire, chunks.map((c) => ({ body: c.body, bytes: utf8Length(c.body) })));
+        claims.remember(keep);
+        for (const k of keep) taken.add(k);
+        count('queued', keep.size);
+        return true;
+      } catch (error) {
+        if (attempt >= o.beaconRetry.maxAttempts || o.now() - started >= o.beaconRetry.budgetMs) {
+          count('beaconGaveUp', keep.size);
+          report(new Error(`beacon: gave up queueing ${keep.size} record(s): ${String((error as Error)?.message ?? error)}`));
+          return true;
+        }
+        await o.sleep(Math.min(o.beaconRetry.maxDelayMs, o.beaconRetry.initialDelayMs * 2 ** (attempt - 1)));
+      }
+    }
+  }
+
+  /** Sends upstream until everything is taken or refused for good, backing off by nextRetry within the budget. */
+  async function sendWithRetries(records: Records, keep: Set<string>, upstream: UpstreamOptions, started: number, taken: Set<string>): Promise<void> {
+    let left = new Set(keep);
+    for (let attempt = 1; left.size > 0; attempt++) {
+      const d = await send(records, left, upstream);
+      let retryAfterMs: number | undefined;
+      if (d.kind === 'ok') {
+        for (const k of left) taken.add(k);
+        return;
+      }
+      if (d.kind === 'multi') {
+        for (const id of d.taken) taken.add(EVENT_KEY + id);
+        left = new Set(d.retry.map((id) => EVENT_KEY + id));
+        if (left.size === 0) return;
+      } else if (d.kind === 'retry') retryAfterMs = d.retryAfterMs;
+      else return; // refused for good: counted and reported by send()
+      const decision = nextRetry({ attempts: attempt, failures: attempt, network: false, retryAfterMs, random: Math.random() }, o.beaconRetry);
+      const elapsed = o.now() - started;
+      if (decision === 'give-up' || elapsed + decision.delayMs > o.beaconRetry.budgetMs) {
+        count('beaconGaveUp', left.size);
+        report(new Error(`beacon: gave up delivering ${left.size} record(s) after ${attempt} attempt(s): the upstream did not take them`));
+        return;
+      }
+      await o.sleep(decision.delayMs);
+    }
+  }
+
+  /** Resolves the keys the queue or the upstream took (what a shared dedup window marks as taken). */
+  async function deliverInBackground(records: Records, keep: Set<string>, upstream: UpstreamOptions, queue: QueueProducer | undefined): Promise<Set<string>> {
+    const started = o.now();
+    const taken = new Set<string>();
+    if (queue && (await queueWithRetries(records, keep, queue, started, taken))) return taken;
+    await sendWithRetries(records, keep, upstream, started, taken);
+    return taken;
+  }
+
+  return {
+    forward,
+    /** Beacon deliveries still running. */
+    get background(): number {
+      return background.size;
+    },
+    /** Resolves once every background delivery started so far (and any started meanwhile) has settled. */
+    async idle(): Promise<void> {
+      while (background.size > 0) await Promise.all([...background]);
+    },
   };
 }
 
-/** An ingestion 207: these keys taken (with `status`), these events refused. */
-function multi(records: Records, taken: string[], errors: EventError[], cors: Record<string, string>, status = 201): Response {
-  return answer(207, { successes: taken.map((k) => ({ id: records.idOf(k), status })), errors }, cors);
-}

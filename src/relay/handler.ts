@@ -1,18 +1,8 @@
 import { createAdmit } from './admit';
 import { answer } from './answers';
-import { createBackground } from './background';
-import { createDeliverInBackground } from './beacon';
-import { createClaims } from './claims';
-import { createDedupWindow } from './dedup';
-import { createSharedDedup } from './dedup-shared';
 import { createForward } from './forward';
-import { createLog } from './log';
-import type { RelayContext, RelayOptions } from './options';
-import { createRateLimiter } from './rate-limit';
-import { resolveRelayOptions } from './resolve-options';
-import { createSend } from './send';
+import { resolveRelayOptions, type RelayContext, type RelayOptions } from './options';
 import { createStats, type RelayStats } from './stats';
-import { createUpstreamFor } from './upstream-for';
 
 /** A fetch handler (`export default { fetch: relay }`) with its counters and a way to await background work. */
 export type Relay = ((request: Request, env?: unknown, ctx?: RelayContext) => Promise<Response>) & {
@@ -28,35 +18,26 @@ export type Relay = ((request: Request, env?: unknown, ctx?: RelayContext) => Pr
  */
 export function createRelay(options: RelayOptions): Relay {
   const o = resolveRelayOptions(options);
-  const { count, reject, snapshot } = createStats();
-  const { log, report } = createLog(o);
-  const dedup = createDedupWindow(o.dedupWindow.maxIds, o.dedupWindow.ttlMs, o.now);
-  const limiter = o.rateLimit ? createRateLimiter(o.rateLimit, o.now) : undefined;
-  const background = createBackground();
-  const admit = createAdmit({ o, reject, report, upstreamFor: createUpstreamFor(o.upstream), limiter });
-  const send = createSend({ o, count, dedup, reject, report, log });
-  const deliverInBackground = createDeliverInBackground({ o, count, dedup, report, send });
-  const windowOn = o.dedupWindow.maxIds > 0 && o.dedupWindow.ttlMs > 0;
-  const shared = createSharedDedup({ window: o.dedupWindow, shards: o.dedupShards, count, report, log, warn: o.onError === undefined });
-  const forward = createForward({ o, count, dedup, claims: createClaims(dedup, shared), background, send, deliverInBackground, report, log });
+  const tell = createStats(o);
+  const admit = createAdmit(o, tell);
+  const forwarding = createForward(o, tell);
 
   const relay = async (request: Request, env?: unknown, ctx?: RelayContext): Promise<Response> => {
-    count('requests');
+    tell.count('requests');
     let cors: Record<string, string> = {};
     try {
       const admitted = await admit(request, env, ctx, (headers) => (cors = headers));
       if ('response' in admitted) return admitted.response;
-      const sharedWindow = windowOn ? o.dedupFor(env) : undefined;
-      return await forward(admitted.records, admitted.upstream, o.queueFor(env), sharedWindow, admitted.beacon, ctx, admitted.cors);
+      return await forwarding.forward(admitted, env, ctx);
     } catch (error) {
-      reject('internal');
-      report(error);
+      tell.reject('internal');
+      tell.report(error);
       return answer(500, { message: 'internal relay error' }, cors);
     }
   };
 
   return Object.assign(relay, {
-    stats: (): RelayStats => snapshot(background.size),
-    idle: () => background.idle(),
+    stats: (): RelayStats => tell.snapshot(forwarding.background),
+    idle: () => forwarding.idle(),
   });
 }

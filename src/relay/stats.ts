@@ -1,3 +1,5 @@
+import { callHost } from '../core/errors';
+
 /** Why the relay refused something; request-level reasons count requests, `invalid-event` counts events. */
 export type RejectReason =
   | 'not-found' | 'method' | 'origin' | 'no-key' | 'unknown-key' | 'secret-key' | 'rate-limited' | 'content-type'
@@ -37,17 +39,23 @@ export interface RelayStats {
 /** The plain counters the relay's parts add to (everything in RelayStats but `rejected` and `background`). */
 type RelayCounts = Omit<RelayStats, 'rejected' | 'background'>;
 
-/** Adds `n` (default 1) to one of the relay's counters. */
-export type Count = (counter: keyof RelayCounts, n?: number) => void;
-
-/** Counts a refusal: `n` requests (or events, for `invalid-event` and `upstream-rejected`) for `reason`. @default n 1 */
-export type Reject = (reason: RejectReason, n?: number) => void;
+/** How the relay's parts tell what happened: counters and refusals for stats(), decisions and errors for the host. */
+export interface Tell {
+  /** Adds `n` (default 1) to one of the relay's counters. */
+  count(counter: keyof RelayCounts, n?: number): void;
+  /** Counts a refusal: `n` requests (or events, for `invalid-event` and `upstream-rejected`) for `reason`. @default n 1 */
+  reject(reason: RejectReason, n?: number): void;
+  /** Writes one decision to the console when `debug` is on. */
+  log(message: string): void;
+  /** Hands an internal or upstream error to the host's `onError` (logged too); never throws. */
+  report(error: unknown): void;
+}
 
 /**
- * The relay's counters, changed only here: the numbers its parts add to (`count`), refusals by reason (`reject`),
- * and a copy of both for stats().
+ * The relay's counters, changed only here (`count`, `reject`, and a copy of both for stats()), and its two ways of
+ * telling the host: `log` (console.debug under `debug`) and `report` (onError).
  */
-export function createStats(): { count: Count; reject: Reject; snapshot(background: number): RelayStats } {
+export function createStats(o: { debug: boolean; onError?: (error: Error) => void }): Tell & { snapshot(background: number): RelayStats } {
   const counts: RelayCounts = {
     requests: 0,
     received: 0,
@@ -63,12 +71,21 @@ export function createStats(): { count: Count; reject: Reject; snapshot(backgrou
     sharedEvicted: 0,
   };
   const rejected: Partial<Record<RejectReason, number>> = {};
+  const log = (message: string) => {
+    if (o.debug) console.debug(`[outbox relay] ${message}`);
+  };
   return {
     count: (counter, n = 1) => {
       counts[counter] += n;
     },
     reject: (reason, n = 1) => {
       rejected[reason] = (rejected[reason] ?? 0) + n;
+    },
+    log,
+    report: (error) => {
+      const e = error instanceof Error ? error : new Error(String(error));
+      log(`error: ${e.message}`);
+      callHost(o.onError, e);
     },
     snapshot: (background) => ({ ...counts, rejected: { ...rejected }, background }),
   };

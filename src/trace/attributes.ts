@@ -14,7 +14,8 @@ export interface Encoder {
   warn(detail: string): void;
 }
 
-const LEVELS = ['DEBUG', 'DEFAULT', 'WARNING', 'ERROR'];
+/** Langfuse's four levels (`langfuse.observation.level`); the relay checks pages' spans against them too. */
+export const LEVELS: readonly string[] = ['DEBUG', 'DEFAULT', 'WARNING', 'ERROR'];
 
 /** Types that carry model, usage, cost and prompt (the Langfuse SDKs' generation and embedding). */
 export function isGenerationLike(type: ObservationType): boolean {

@@ -1,7 +1,8 @@
 import { normalizeHexId } from './ids';
 import type { ObservationType, StartOptions } from './types';
 
-const TYPES: readonly ObservationType[] = [
+/** Langfuse's observation types (`langfuse.observation.type`); the relay checks pages' spans against them too. */
+export const OBSERVATION_TYPES: readonly ObservationType[] = [
   'span', 'generation', 'event', 'agent', 'tool', 'chain', 'retriever', 'evaluator', 'embedding', 'guardrail',
 ];
 
@@ -22,7 +23,7 @@ export function readStartOptions(options: StartOptions | undefined, early: strin
   }
   let type: ObservationType = 'span';
   if (opts.asType !== undefined) {
-    if (TYPES.includes(opts.asType)) type = opts.asType;
+    if (OBSERVATION_TYPES.includes(opts.asType)) type = opts.asType;
     else early.push(`options.asType: not an observation type, 'span' used`);
   }
   return [opts, type];

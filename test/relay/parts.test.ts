@@ -9,7 +9,7 @@ import { chunkIngestion } from '../../src/relay/ingestion';
 import { chunkOtlp, parseOtlp } from '../../src/relay/otlp';
 import { RELAY_DEFAULTS } from '../../src/relay/options';
 import { enqueue, QUEUE_LIMITS } from '../../src/wire/queue-message';
-import { createRateLimiter } from '../../src/relay/rate-limit';
+import { createRateLimiter } from '../../src/relay/admit';
 import { startFakeUpstream, type FakeUpstream } from './fake-upstream';
 import { PK, SK, otlpBody, score, span, spanKey } from './helpers';
 

@@ -7,6 +7,13 @@ describe('utf8Length', () => {
   it.each(['', 'abc', 'é', '€uro', '😀', 'a😀b', '\ud800', 'x\udc00y', '日本語テキスト', 'mixed é😀€ \u0000'])('%j matches TextEncoder', (text) => {
     expect(utf8Length(text)).toBe(new TextEncoder().encode(text).length);
   });
+  // The ASCII prefix is skipped by a scan; counting starts at the first non-ASCII unit, wherever it is.
+  it.each(['x'.repeat(1000) + 'é', 'ascii only, '.repeat(50), 'abc\u007f\u0080', 'abc\ud83d\ude00', 'abc\ud800', 'ab\udc00', '{"k":"v"}' + '日本'.repeat(3) + 'z'])(
+    'an ASCII prefix then %#: matches TextEncoder',
+    (text) => {
+      expect(utf8Length(text)).toBe(new TextEncoder().encode(text).length);
+    },
+  );
 });
 
 describe('encodeEvent / encodeBatch', () => {
