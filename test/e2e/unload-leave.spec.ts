@@ -31,7 +31,8 @@ for (const [name, options] of [
 ] as const) {
   test(`200 events of ~300 B, then page.goto(about:blank): 200/200 within 5 s — ${name}`, async ({ page, browserName }) => {
     // Firefox, default options: 2 of 10 runs fell short before the unload send went first and records left the queue
-    // only when handed to the network; 10 of 10 since (2026-12-02). Nothing flushing by itself: 0/200 in 1 of 8 runs
+    // only when handed to the network; 10 of 10 since (2026-12-02); 0/200 again in 1 of 10 on the code of 2026-12-07
+    // before the beforeunload send and 2 of 15 after (not diagnosed: platform-facts §12). Nothing flushing by itself: 0/200 in 1 of 8 runs
     // and 1 of 2 (2026-12-02); 15 of 15 on 2026-12-07 before Outbox sent at beforeunload too, and since, 0
     // duplicates (platform-facts §12).
     const errors: string[] = [];
