@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { startCollector, type Collector } from '../../demo/collector/server.mjs';
+import { countWorkboxRequests, readStoredSegments } from '../e2e/fixtures/page';
 import { startRelayApp, RELAY_PK } from '../e2e/fixtures/relay-app';
 import type { BrowserDriver, Tab } from './driver';
 
@@ -155,28 +156,12 @@ function watchLifecycle(tab: Tab): Promise<void> {
 const lifecycle = (tab: Tab) => tab.evaluate(() => (window as unknown as { __lifecycle?: string[] }).__lifecycle ?? null);
 
 /** Segments of the browser entry's durable queue (database `outbox`), committed ones only: events and sent-marks. */
-function stored(tab: Tab): Promise<{ events: number; marked: string[] }> {
-  return tab.evaluate(
-    () =>
-      new Promise<{ events: number; marked: string[] }>((resolve, reject) => {
-        const open = indexedDB.open('outbox');
-        open.onerror = () => reject(open.error);
-        open.onupgradeneeded = () => open.result.createObjectStore('segments');
-        open.onsuccess = () => {
-          const db = open.result;
-          const all = db.transaction('segments', 'readonly').objectStore('segments').getAll(IDBKeyRange.bound('s:', 's;'));
-          all.onerror = () => reject(all.error);
-          all.onsuccess = () => {
-            db.close();
-            const segs = all.result as { events: { id: string; sentAt?: number }[] }[];
-            resolve({
-              events: segs.reduce((n, s) => n + s.events.length, 0),
-              marked: segs.flatMap((s) => s.events.filter((e) => e.sentAt !== undefined).map((e) => e.id)),
-            });
-          };
-        };
-      }),
-  );
+async function stored(tab: Tab): Promise<{ events: number; marked: string[] }> {
+  const segs = await tab.evaluate(readStoredSegments);
+  return {
+    events: segs.reduce((n, s) => n + s.events.length, 0),
+    marked: segs.flatMap((s) => s.events.filter((e) => e.sentAt !== undefined).map((e) => e.id)),
+  };
 }
 
 const storedEvents = async (tab: Tab) => (await stored(tab)).events;
@@ -524,20 +509,7 @@ export const scenarios: Scenario[] = [
 
 /** Events in the Workbox queue `queueName` of the origin (read from the page). */
 function swQueued(tab: Tab, queueName: string): Promise<number> {
-  return tab.evaluate(async (queueName) => {
-    if (!(await indexedDB.databases()).some((d) => d.name === 'workbox-background-sync')) return 0;
-    return new Promise<number>((resolve, reject) => {
-      const open = indexedDB.open('workbox-background-sync');
-      open.onerror = () => reject(open.error);
-      open.onsuccess = () => {
-        const db = open.result;
-        if (!db.objectStoreNames.contains('requests')) return (db.close(), resolve(0));
-        const n = db.transaction('requests', 'readonly').objectStore('requests').index('queueName').count(IDBKeyRange.only(queueName));
-        n.onerror = () => reject(n.error);
-        n.onsuccess = () => (db.close(), resolve(n.result));
-      };
-    });
-  }, queueName);
+  return tab.evaluate(countWorkboxRequests, queueName);
 }
 
 function serviceWorkerScenario(): Scenario {
