@@ -3,28 +3,19 @@
 // `await`; after it nothing is active (calls there start new traces, without the propagated attributes); the
 // handle passed to the callback always reaches its parent. Spans go page → relay → collector (Langfuse v4).
 import { expect, test } from '@playwright/test';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { startCollector, type Collector } from '../../demo/collector/server.mjs';
-import { createRelay, toNodeListener } from '../../src/relay';
-import { bootOutbox, staticDirs } from './fixtures/page';
+import type { Collector } from '../../demo/collector/server.mjs';
+import { bootOutbox } from './fixtures/page';
+import { PAGE_RELAY_PK as PK, startPageRelay, type PageRelay } from './fixtures/page-relay';
 
-const PK = 'pk-lf-e2e';
+let app: PageRelay;
 let collector: Collector;
-let relayServer: http.Server;
 let relayUrl: string;
 
 test.beforeAll(async () => {
-  collector = await startCollector({ langfuse: 'v4', staticDirs, publicKeys: [PK], secretKeys: ['sk-lf-e2e'] });
-  const relay = createRelay({ upstream: { baseUrl: collector.url, publicKey: PK, secretKey: 'sk-lf-e2e' }, allowOrigins: [collector.url] });
-  relayServer = http.createServer(toNodeListener(relay));
-  await new Promise<void>((resolve) => relayServer.listen(0, '127.0.0.1', resolve));
-  relayUrl = `http://127.0.0.1:${(relayServer.address() as AddressInfo).port}`;
+  app = await startPageRelay();
+  ({ collector, relayUrl } = app);
 });
-test.afterAll(async () => {
-  await new Promise<void>((resolve) => relayServer.close(() => resolve()));
-  await collector.close();
-});
+test.afterAll(() => app.close());
 test.beforeEach(() => collector.reset());
 
 /** The calls every client has (TracingCalls), checked on the ESM client and on the script tag's. */
