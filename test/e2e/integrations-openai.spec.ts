@@ -4,19 +4,14 @@
 // keeping every arrival so duplicates are counted). The app must see exactly what it sees without the wrapper.
 import { expect, test } from '@playwright/test';
 import { build } from 'esbuild';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { readFile } from 'node:fs/promises';
-import { startCollector, type Collector } from '../../demo/collector/server.mjs';
+import type { Collector } from '../../demo/collector/server.mjs';
 import { createLlmListener } from '../../demo/llm/server.mjs';
-import { createRelay, toNodeListener } from '../../src/relay';
 import { BUNDLE, root } from './fixtures/page';
+import { RELAY_PK, startRelayApp, type RelayApp } from './fixtures/relay-app';
 
-const PK = 'pk-lf-openai-e2e';
-const SK = 'sk-lf-openai-e2e';
+let app: RelayApp;
 let collector: Collector;
-let server: http.Server;
 let url = '';
 let pageScript = '';
 
@@ -30,46 +25,32 @@ test.beforeAll(async () => {
     logLevel: 'error',
   });
   pageScript = bundled.outputFiles[0]!.text;
-  collector = await startCollector({ langfuse: 'v4', publicKeys: [PK], secretKeys: [SK] });
-  const relay = toNodeListener(createRelay({ upstream: { baseUrl: collector.url, publicKey: PK, secretKey: SK } }));
   const llm = createLlmListener({ delayMs: 10 });
-  server = http.createServer(async (req, res) => {
-    const pathname = new URL(req.url ?? '/', 'http://app').pathname;
-    if (pathname.startsWith('/lf/')) return relay(req, res);
-    if (pathname.startsWith('/llm/')) return llm(req, res);
-    if (pathname === '/app/llm.js') return void res.writeHead(200, { 'content-type': 'text/javascript' }).end(pageScript);
-    if (pathname === '/fixtures/blank.html') return void res.writeHead(200, { 'content-type': 'text/html' }).end(await readFile(path.join(root, 'test/e2e/fixtures/blank.html')));
-    if (pathname.startsWith('/dist/')) {
-      try {
-        return void res.writeHead(200, { 'content-type': 'text/javascript' }).end(await readFile(path.join(root, pathname.slice(1))));
-      } catch {
-        /* 404 below */
-      }
-    }
-    res.writeHead(404).end();
+  app = await startRelayApp({
+    routes: (pathname, req, res) => {
+      if (pathname.startsWith('/llm/')) return (llm(req, res), true);
+      if (pathname !== '/app/llm.js') return false;
+      res.writeHead(200, { 'content-type': 'text/javascript' }).end(pageScript);
+      return true;
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ collector, url } = app);
 });
-test.afterAll(async () => {
-  server?.closeAllConnections();
-  await new Promise<void>((resolve) => server?.close(() => resolve()));
-  await collector?.close();
-});
+test.afterAll(() => app?.close());
 
 test('observeOpenAI in a page: streamed, non-streamed, an error, an aborted stream → one generation each through the relay; the app sees the same values', async ({ page }) => {
   await page.goto(`${url}/fixtures/blank.html`);
   await page.addScriptTag({ url: '/app/llm.js', type: 'module' });
   await page.waitForFunction(() => 'llm' in window);
-  const { plain, wrapped } = await page.evaluate(async (bundle) => {
+  const { plain, wrapped } = await page.evaluate(async ({ bundle, pk }) => {
     const { createOutbox } = await import(bundle);
-    const outbox = createOutbox({ relay: '/lf', publicKey: 'pk-lf-openai-e2e', flushInterval: 1 });
+    const outbox = createOutbox({ relay: '/lf', publicKey: pk, flushInterval: 1 });
     const llm = (window as unknown as { llm: { run(o?: unknown): Promise<string[]> } }).llm;
     const plain = await llm.run();
     const wrapped = await llm.run(outbox);
     await outbox.flush();
     return { plain, wrapped };
-  }, BUNDLE);
+  }, { bundle: BUNDLE, pk: RELAY_PK });
 
   // The app receives the same results and chunks with and without the wrapper.
   expect(wrapped).toEqual(plain);
