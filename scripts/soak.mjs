@@ -161,7 +161,20 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
    * could avoid. Duplicates of live documents right after one are counted as 'worker stopped'.
    */
   const workerStops = [];
-  context.on('serviceworker', (w) => w.on('close', () => workerStops.push(Date.now())));
+  // Seen through CDP's ServiceWorker domain, from an observer tab that is never crashed: a worker runs in the renderer
+  // of one of its pages and dies with it (runningStatus running → stopped), then restarts under the same target id;
+  // neither Playwright's Worker 'close' nor Target.targetDestroyed reports that.
+  const observer = await context.newPage();
+  const workerStatus = new Map();
+  const watch = await context.newCDPSession(observer);
+  watch.on('ServiceWorker.workerVersionUpdated', ({ versions }) => {
+    for (const v of versions) {
+      const was = workerStatus.get(v.versionId);
+      if ((was === 'running' || was === 'starting') && v.runningStatus === 'stopped') workerStops.push(Date.now());
+      workerStatus.set(v.versionId, v.runningStatus);
+    }
+  });
+  await watch.send('ServiceWorker.enable');
   const tabs = [];
   for (let t = 0; t < tabCount; t++) tabs.push(await open(t));
   const startedAt = Date.now();
@@ -327,6 +340,21 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
   // that ended the document which tracked it before that arrival (or 'document alive' when it had not ended).
   const arrivals = collector.arrivals();
   const byCause = {};
+  /** The first few duplicates told in full: each arrival (via, the answer's status), how the document ended, what happened around. */
+  const storiesOf = {};
+  const STORIES = 3;
+  const rel = (at) => `+${at - startedAt}`;
+  const story = (id, doc, end, list) => {
+    const tab = doc.split('/')[0];
+    const arr = list.map((a) => `${rel(a.at)} via ${a.referer?.includes('/outbox-sw.js') ? 'worker' : 'page'} → ${a.request?.status ?? '?'} (${a.request?.count ?? '?'} rec)`).join(', ');
+    const from = list[0].at - startedAt - 3000;
+    const to = list[1].at - startedAt + 500;
+    const around = [
+      ...timeline.filter((e) => (e.what.startsWith(`tab ${tab} `) || e.what.startsWith('fault') || e.what.includes('crash')) && e.at >= from && e.at <= to),
+      ...workerStops.map((at) => ({ at: at - startedAt, what: 'WORKER STOPPED' })).filter((e) => e.at >= from && e.at <= to),
+    ].sort((a, b) => a.at - b.at);
+    return `  ${id} doc ${doc} ${end ? `ended by ${end.how} at ${rel(end.at)}` : 'alive'}; arrivals ${arr}; tab ${tab}: ${around.map((e) => `+${e.at} ${e.what.replace(`tab ${tab} `, '')}`).join('; ')}`;
+  };
   let duplicates = 0;
   let duplicatedIds = 0;
   for (const [id, doc] of tracked) {
@@ -339,12 +367,23 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
       const workerStopped = workerStops.some((at) => at <= a.at && a.at - at < 15_000);
       const cause = end && end.at <= a.at ? end.how : workerStopped ? 'worker stopped' : 'document alive';
       const viaWorker = a.referer?.includes('/outbox-sw.js') ? 'worker' : 'page';
-      const row = (byCause[cause] ??= { duplicates: 0, ids: new Set(), worker: 0, page: 0 });
+      const row = (byCause[cause] ??= { duplicates: 0, ids: new Set(), worker: 0, page: 0, answerLost: 0, workerDied: 0 });
       row.duplicates++;
       row.ids.add(id);
       row[viaWorker]++;
+      // The first arrival's answer never left the collector (status 0): its requester was gone before it (a crashed
+      // renderer, a cancelled request), so nobody in the browser could know the record had arrived.
+      if (list[0].request?.status === 0) {
+        row.answerLost++;
+        // … because the worker that forwarded it died (its renderer crashed) before the answer came.
+        if (workerStops.some((at) => at >= list[0].at && at - list[0].at < 2500)) row.workerDied++;
+      }
+      const kind = `${cause}, first answer ${list[0].request?.status === 0 ? 'lost' : 'delivered'}`;
+      const told = (storiesOf[kind] ??= []);
+      if (told.length < STORIES) told.push(story(id, doc, end, list));
     }
   }
+  for (const [kind, told] of Object.entries(storiesOf)) log(`[soak] duplicates (${kind}), the first ${told.length} (times from the start):\n${told.join('\n')}`);
   if (!settled || missing.length > 0) problems.push(`${missing.length} tracked record(s) never arrived (e.g. ${missing.slice(0, 3).join(', ')})`);
   if (extra.length > 0) problems.push(`${extra.length} record(s) arrived that were never tracked`);
   if (judgeDuplicates && duplicates > tracked.size * MAX_DUPLICATE_SHARE) {
@@ -365,7 +404,7 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
     duplicates,
     duplicatedIds,
     workerStops: workerStops.length,
-    duplicatesByCause: Object.fromEntries(Object.entries(byCause).map(([k, v]) => [k, { duplicates: v.duplicates, ids: v.ids.size, sentBy: { worker: v.worker, page: v.page } }])),
+    duplicatesByCause: Object.fromEntries(Object.entries(byCause).map(([k, v]) => [k, { duplicates: v.duplicates, ids: v.ids.size, sentBy: { worker: v.worker, page: v.page }, answerLost: v.answerLost, workerDied: v.workerDied }])),
     storeDuplicates: stats.duplicates,
     requests: stats.requests,
     byStatus: stats.byStatus,
@@ -391,9 +430,10 @@ export function formatTable(r) {
     `  records   tracked ${r.tracked}, delivered (unique ids) ${r.delivered}, missing ${r.missing}` +
       `, lost uncommitted at a crash ${r.lostUncommitted} (of ${r.uncommittedAtCrash} not committed or no longer held then)`,
     `  duplicates ${r.duplicates} arrivals beyond the first (${pct(r.duplicates, r.tracked)} of records, limit ${pct(MAX_DUPLICATE_SHARE, 1)}) on ${r.duplicatedIds} ids; the store saw ${r.storeDuplicates}; the worker stopped ${r.workerStops} time(s)`,
-    '  cause             duplicates  ids  sent via worker  via page',
+    '  cause             duplicates  ids  sent via worker  via page  first answer lost  (its worker died)',
     ...Object.entries(r.duplicatesByCause).map(
-      ([k, v]) => `  ${k.padEnd(17)} ${String(v.duplicates).padStart(10)} ${String(v.ids).padStart(4)} ${String(v.sentBy.worker).padStart(16)} ${String(v.sentBy.page).padStart(9)}`,
+      ([k, v]) =>
+        `  ${k.padEnd(17)} ${String(v.duplicates).padStart(10)} ${String(v.ids).padStart(4)} ${String(v.sentBy.worker).padStart(16)} ${String(v.sentBy.page).padStart(9)} ${String(v.answerLost).padStart(18)} ${String(v.workerDied).padStart(18)}`,
     ),
     `  requests  ${r.requests} (${Object.entries(r.byStatus).map(([k, v]) => `${k}:${v}`).join(' ')})`,
     `  actions   ${Object.entries(r.actions).map(([k, v]) => `${k} ${v}`).join(', ')}`,

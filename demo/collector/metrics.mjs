@@ -28,8 +28,9 @@ export function createMetrics(storedCounts) {
   let counters = zero();
   /**
    * Every accepted arrival of an ingestion event id (a duplicate included, whatever the store kept): when and from
-   * which page (`Referer`). Unbounded like the store; the soak judges exactly-once on it.
-   * @type {Map<string, { at: number, referer: string | null }[]>}
+   * which page (`Referer`), and the request that carried it (its `status` is 0 while unanswered, and stays 0 when the
+   * answer could not be delivered: the requester was gone). Unbounded like the store; the soak judges exactly-once on it.
+   * @type {Map<string, { at: number, referer: string | null, request: RequestEntry }[]>}
    */
   let arrivals = new Map();
 
@@ -64,12 +65,12 @@ export function createMetrics(storedCounts) {
     recordArrivals(ids, entry) {
       for (const id of ids) {
         const list = arrivals.get(id);
-        const one = { at: entry.at, referer: entry.referer };
+        const one = { at: entry.at, referer: entry.referer, request: entry };
         if (list) list.push(one);
         else arrivals.set(id, [one]);
       }
     },
-    /** @returns {Map<string, { at: number, referer: string | null }[]>} a copy: id → its accepted arrivals, in order */
+    /** @returns {Map<string, { at: number, referer: string | null, request: RequestEntry }[]>} a copy: id → its accepted arrivals, in order */
     arrivals() {
       return new Map([...arrivals].map(([id, list]) => [id, [...list]]));
     },
