@@ -10,6 +10,7 @@ import { createDurableQueue } from './platform/durable';
 import { unloadSteps } from './platform/leave';
 import { beforeUnloadGuard, pageSequence, watchLifecycle } from './platform/lifecycle';
 import { createPageTransport } from './platform/page-transport';
+import { noteSending } from './platform/inflight';
 import { attachServiceWorkerReplay } from './platform/service-worker';
 
 export type * from './public-types';
@@ -37,7 +38,8 @@ export function createOutbox(options: OutboxOptions): Outbox {
       'traces from a page need outbox/relay: Langfuse takes spans only with the secret key, which must never be shipped to a page; set relay (see the README)',
     // The page's transport draws on the document's keepalive budget, shared with the unload path.
     platform: (o) => ({
-      ...(typeof fetch === 'function' ? { transport: createPageTransport(o, { afterSend: disarmWhenIdle }) } : {}),
+      // Without a worker, sends are noted in flight (platform/inflight.ts) when there is durable storage to recover.
+      ...(typeof fetch === 'function' ? { transport: createPageTransport(o, { afterSend: disarmWhenIdle, noteSending: (ids) => !!durable.storage() && noteSending(ids) }) } : {}),
       ...durable.platform(o),
       onQueued: guard.arm,
       onShutdown: teardown.run,

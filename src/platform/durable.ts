@@ -7,6 +7,7 @@ import { createTabLock, newTabId, type TabLock } from './tabs';
 import type { PageSteps } from './lifecycle';
 import { startRecovery } from './recovery';
 import { parkNotes } from './spill';
+import { sentNotes } from './inflight';
 
 /**
  * The browser's durable queue: IndexedDB write-ahead storage owned by this client (a Web Lock per client), plus
@@ -71,13 +72,15 @@ export function createDurableQueue(setup: { dbName?: string } = {}): DurableQueu
       owner = newTabId();
       tab = createTabLock(owner);
       const lock = tab;
+      // A relay deduplicates by id: a record whose answer was never seen (unload, crash) may be resent sooner there.
+      const graceMs = resolved.timing.sentGraceMs ?? (relayOf(resolved) ? RELAY_SENT_GRACE_MS : SENT_GRACE_MS);
       storage = createIndexedDbStorage({
         owner,
         dbName: setup.dbName ?? DURABLE_DB_NAME,
-        // A relay deduplicates by id: a record whose unload answer was never seen may be resent sooner there.
-        graceMs: resolved.timing.sentGraceMs ?? (relayOf(resolved) ? RELAY_SENT_GRACE_MS : SENT_GRACE_MS),
+        graceMs,
         liveOwners: lock ? () => lock.liveOwners() : undefined,
         parkNotes,
+        sentNotes: () => sentNotes(graceMs),
         // Never store a segment this client cannot prove it owns: another tab would take it for orphaned.
         ready: () =>
           (lock ? lock.held : Promise.resolve(true)).then((ok) => {

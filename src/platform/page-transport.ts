@@ -29,6 +29,11 @@ export function createPageTransport(
     nextRestore?: () => Promise<void>;
     /** Told when a send has ended (the browser entry disarms its beforeunload guard when nothing is left queued). */
     afterSend?: () => void;
+    /**
+     * Told the ids of a send as it starts, when no worker controls the page; the function it returns is called once
+     * the page knows the send's fate (not when the page went first). See platform/inflight.ts.
+     */
+    noteSending?: (ids: string[]) => false | (() => void);
   } = {},
 ): Transport {
   const hide = parts.nextHide ?? nextHide;
@@ -48,8 +53,13 @@ export function createPageTransport(
   });
   return {
     async send(batch) {
+      const sent = !controlled() && parts.noteSending?.(batch.events.map((e) => e.id));
       const result = await inner.send(batch);
-      if (result.kind === 'retry' && result.network && !result.error.includes('timed out')) await failureHold(hide, restore);
+      if (result.kind === 'retry' && result.network && !result.error.includes('timed out')) {
+        if (sent && reachability.offline()) sent(); // offline it went nowhere, whether the page goes now or not
+        await failureHold(hide, restore);
+      }
+      if (sent) sent();
       reachability.note(result);
       parts.afterSend?.();
       return result;

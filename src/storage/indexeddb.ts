@@ -82,6 +82,12 @@ export interface IndexedDbStorageOptions {
    */
   parkNotes?: () => { owner: string; at: number }[];
   /**
+   * Records noted in flight outside IndexedDB (id → when their request started, epoch ms): a page without a service
+   * worker notes its sends in localStorage (platform/inflight.ts), since a crash leaves no sent-mark. Adopted like
+   * marked records: only after the grace period.
+   */
+  sentNotes?: () => Map<string, number>;
+  /**
    * IndexedDB's commit durability for this store's writes. 'relaxed' (the default) differs from 'strict' only on
    * an OS crash or power loss (platform-facts §4); tab and browser crashes after `complete` keep both.
    */
@@ -485,6 +491,7 @@ export function createIndexedDbStorage(opts: IndexedDbStorageOptions): IndexedDb
     const live = liveOwners ? await liveOwners() : null;
     const at = now();
     nextRecoveryAt = undefined;
+    const notes = opts.sentNotes?.();
     // What this pass found besides the events it took.
     const aliveWithSegments = new Set<string>();
     let unreadableCount = 0;
@@ -565,8 +572,9 @@ export function createIndexedDbStorage(opts: IndexedDbStorageOptions): IndexedDb
           firstUnreadable ||= `a record in ${key} lacks a string id/type/line or a numeric ts`;
           continue;
         }
-        const withheld = e.sentAt !== undefined && at - e.sentAt < graceMs;
-        if (withheld) nextRecoveryAt = Math.min(nextRecoveryAt ?? Infinity, e.sentAt! + graceMs);
+        const sentAt = e.sentAt ?? notes?.get(e.id);
+        const withheld = sentAt !== undefined && at - sentAt < graceMs;
+        if (withheld) nextRecoveryAt = Math.min(nextRecoveryAt ?? Infinity, sentAt + graceMs);
         if (!withheld && budget > 0) {
           budget--;
           take.push(plain(e));
