@@ -56,7 +56,7 @@ test('no worker: records in flight at a crash are resent by the next load only a
   await track(victim, 'crash-inflight', 30);
   await expect.poll(() => collector.fault().mode).toBe('none'); // the request is at the collector, its answer held
   expect(await notes(victim)).toBe(1);
-  const firstAt = collector.arrivals().values().next().value![0].at;
+  const firstAt = collector.arrivals().values().next().value![0]!.at;
   await crash(context, victim);
   await page.goto(`${collector.url}/fixtures/blank.html`);
   await boot(page, options); // the next load: the crashed tab's lock is gone, its 30 records are found
@@ -64,7 +64,7 @@ test('no worker: records in flight at a crash are resent by the next load only a
   // Every id arrives a second time (nobody in the browser saw the first answer), but only once the grace period
   // counted from the crashed send is over. Before the note, the next load resent them at once: about 1 s after boot.
   await expect.poll(() => [...collector.arrivals().values()].filter((a) => a.length === 2).length, { timeout: GRACE_MS + 20_000 }).toBe(30);
-  const again = Math.min(...[...collector.arrivals().values()].map((a) => a[1].at));
+  const again = Math.min(...[...collector.arrivals().values()].map((a) => a[1]!.at));
   console.log(`[crash] resent ${again - firstAt} ms after the crashed send, ${again - bootedAt} ms after the next load booted (grace ${GRACE_MS} ms)`);
   // The note is written before fetch() is called, so the grace may start a little before the first arrival.
   expect(again - firstAt).toBeGreaterThanOrEqual(GRACE_MS - 1000);
