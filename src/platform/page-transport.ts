@@ -55,11 +55,11 @@ export function createPageTransport(
     async send(batch) {
       const sent = !controlled() && parts.noteSending?.(batch.events.map((e) => e.id));
       const result = await inner.send(batch);
-      if (result.kind === 'retry' && result.network && !result.error.includes('timed out')) {
-        if (sent && reachability.offline()) sent(); // offline it went nowhere, whether the page goes now or not
-        await failureHold(hide, restore);
-      }
+      // The note goes once the page knows the send's fate: a network failure counts as failed, even though a
+      // navigation starting now may have rejected a keepalive that still arrives (the hold below; a crash in it would
+      // otherwise wait out the grace for records that most likely never arrived).
       if (sent) sent();
+      if (result.kind === 'retry' && result.network && !result.error.includes('timed out')) await failureHold(hide, restore);
       reachability.note(result);
       parts.afterSend?.();
       return result;
