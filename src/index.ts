@@ -12,6 +12,7 @@ import { beforeUnloadGuard, pageSequence, watchLifecycle } from './platform/life
 import { createPageTransport } from './platform/page-transport';
 import { noteSending } from './platform/inflight';
 import { attachServiceWorkerReplay } from './platform/service-worker';
+import { ownTask } from './platform/own-task';
 
 export type * from './public-types';
 export { OutboxOptionsError } from './core/options';
@@ -45,6 +46,8 @@ export function createOutbox(options: OutboxOptions): Outbox {
       ...(typeof fetch === 'function' ? { transport: createPageTransport(o, { afterSend: disarmWhenIdle, noteSending: (ids) => !!durable.storage() && noteSending(ids) }) } : {}),
       ...durable.platform(o),
       onQueued: guard.arm,
+      // The write-ahead and the sends a call sets off run in the client's own task, not the caller's (docs/browser.md).
+      nextTask: ownTask(),
       onShutdown: teardown.run,
     }),
     check(o) {
