@@ -25,10 +25,13 @@ export function createOutbox(options: OutboxOptions): Outbox {
   // (Both closures run only after assemble() returned: at a send's end, at a beforeunload.)
   const disarmWhenIdle = () => hooks.queuedCount() > 0 || guard.disarm();
   // At beforeunload the spill is written too, before the send: Firefox waits for a beforeunload listener but may
-  // cut the pagehide one short before its spill is written (platform-facts §12); pagehide rewrites it.
+  // cut the pagehide one short before its spill is written (platform-facts §12); pagehide rewrites it. After a
+  // send it is written again, now with what the keepalive carries marked sent (spill.ts): left unmarked, the next
+  // load sent those records again at once, a duplicate of every round the keepalive had delivered.
   const guard = beforeUnloadGuard(() => {
     recovery.steps.spill?.(false);
     unload.unload('beforeunload');
+    if (unload.unanswered().length > 0) recovery.steps.spill?.(false);
     disarmWhenIdle();
   });
   const { outbox, hooks, endOpen } = assemble(options, {

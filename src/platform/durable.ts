@@ -54,6 +54,8 @@ export function createDurableQueue(setup: { dbName?: string } = {}): DurableQueu
   let tab: TabLock | null = null;
   let owner = '';
   let options: ResolvedOptions | undefined;
+  /** The sent-grace of this client's store, honoured by its spills too. */
+  let graceMs = SENT_GRACE_MS;
 
   function report(error: unknown, what: string): void {
     const err = new Error(`${what}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
@@ -72,11 +74,12 @@ export function createDurableQueue(setup: { dbName?: string } = {}): DurableQueu
       owner = newTabId();
       tab = createTabLock(owner);
       const lock = tab;
+      // A relay deduplicates by id: a record whose unload answer was never seen may be resent sooner there.
+      graceMs = resolved.timing.sentGraceMs ?? (relayOf(resolved) ? RELAY_SENT_GRACE_MS : SENT_GRACE_MS);
       storage = createIndexedDbStorage({
         owner,
         dbName: setup.dbName ?? DURABLE_DB_NAME,
-        // A relay deduplicates by id: a record whose unload answer was never seen may be resent sooner there.
-        graceMs: resolved.timing.sentGraceMs ?? (relayOf(resolved) ? RELAY_SENT_GRACE_MS : SENT_GRACE_MS),
+        graceMs,
         liveOwners: lock ? () => lock.liveOwners() : undefined,
         parkNotes,
         // The unload path's sent-marks, in localStorage: written synchronously, they survive the document's end.
@@ -98,7 +101,7 @@ export function createDurableQueue(setup: { dbName?: string } = {}): DurableQueu
     start(hooks, outbox) {
       if (!storage) return { detach: () => {}, steps: {} };
       byOutbox.set(outbox, storage);
-      return startRecovery(storage, tab, owner, hooks, report);
+      return startRecovery(storage, tab, owner, hooks, report, graceMs);
     },
   };
 }

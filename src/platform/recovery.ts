@@ -22,6 +22,7 @@ export function startRecovery(
   owner: string,
   hooks: RecoveryHooks,
   report: Report,
+  graceMs: number,
 ): { detach: () => void; steps: Pick<PageSteps, 'spill' | 'flushWrites' | 'park' | 'unpark'> } {
   let draining = false;
   let again = false;
@@ -39,9 +40,8 @@ export function startRecovery(
     }
     draining = true;
     try {
-      const adopt = () => adoptGone(store, tab, owner, hooks, report);
-      if (tab) await tab.exclusive(DRAIN_LOCK, adopt);
-      else await adopt();
+      const adopt = () => adoptGone(store, tab, owner, hooks, report, graceMs);
+      const spillsAt = tab ? await tab.exclusive(DRAIN_LOCK, adopt) : await adopt();
       if (kickAfter) hooks.kick('recovery'); // the network is back: do not sit out a network backoff
       kickAfter = false;
       // Live owners with stored events (e.g. the page this one replaced, whose lock the browser releases
@@ -55,9 +55,9 @@ export function startRecovery(
           void drain();
         }, done);
       }
-      const next = store.nextRecoveryAt();
-      if (next !== undefined && !stopped && graceTimer === null) {
-        // Beaconed events whose fate is unknown: send them again once their grace period is over.
+      const next = Math.min(store.nextRecoveryAt() ?? Infinity, spillsAt ?? Infinity);
+      if (next < Infinity && !stopped && graceTimer === null) {
+        // Records sent with an answer never seen (stored or spilled): send them again once their grace is over.
         graceTimer = setTimeout(() => {
           graceTimer = null;
           void drain();
@@ -86,24 +86,33 @@ export function startRecovery(
   };
 }
 
-/** One pass's adoption (under the drain lock when there are Web Locks): gone clients' spills, then their segments. */
-async function adoptGone(store: IndexedDbStorage, tab: TabLock | null, owner: string, hooks: RecoveryHooks, report: Report): Promise<void> {
+/**
+ * One pass's adoption (under the drain lock when there are Web Locks): gone clients' spills, then their segments.
+ * Returns when spilled records withheld for their sent-grace may be sent (epoch ms; Infinity: none are).
+ */
+async function adoptGone(store: IndexedDbStorage, tab: TabLock | null, owner: string, hooks: RecoveryHooks, report: Report, graceMs: number): Promise<number> {
   // Bursts a gone client could only spill to localStorage at pagehide (see spill.ts): into IndexedDB
   // first, then out of localStorage. Without Web Locks, only spills of discarded pages (not bfcache).
   // A spill written for the back/forward cache waits while its page may still come back (it holds no
   // lock while cached: see tabs.ts).
   const live = tab ? await tab.liveOwners() : null;
   const parked = (persisted: boolean, at: number) => persisted && Date.now() - at < PARK_MS;
-  for (const spill of findSpills((o, persisted, at) => o !== owner && (live ? !live.has(o) && !parked(persisted, at) : !persisted))) {
+  /** Ids this pass found spilled: a late commit of the same records in IndexedDB is not sent a second time. */
+  const spilled = new Set<string>();
+  let until = Infinity;
+  for (const spill of findSpills((o, persisted, at) => o !== owner && (live ? !live.has(o) && !parked(persisted, at) : !persisted), graceMs)) {
+    // Records an unload keepalive carried wait out the sent-grace in the spill, as marked ones do in IndexedDB.
+    for (const e of spill.withheld) spilled.add(e.id), (until = Math.min(until, e.sentAt! + graceMs));
     const saved = store.append(spill.events);
     hooks.enqueueRecovered(spill.events);
+    for (const e of spill.events) spilled.add(e.id);
     // Released either way: if IndexedDB failed, this page spills them again at its own pagehide.
     await saved.catch((error) => report(error, 'storing spilled events in IndexedDB failed'));
     spill.release();
   }
   const room = hooks.room();
-  if (room <= 0) return;
-  hooks.enqueueRecovered(await withoutAcked(store, await store.recover(room)));
+  if (room > 0) hooks.enqueueRecovered((await withoutAcked(store, await store.recover(room))).filter((e) => !spilled.has(e.id)));
+  return until;
 }
 
 /**

@@ -9,15 +9,23 @@ import { plain } from '../core/record';
  * and sends it. One key per client (`outbox:spill:<owner>`), written only at pagehide and only for uncommitted
  * events, so it stays small and rare. A spill and a late IndexedDB commit of the same events mean a duplicate
  * send (deduplicated by id), never a loss.
+ *
+ * A spilled record an unload keepalive carried keeps `sentAt`, when it went: its answer was never seen, so it is
+ * what a record marked sent is in IndexedDB (storage/indexeddb.ts), and the next load waits out the same grace
+ * before sending it again (it stays in localStorage meanwhile) instead of sending it at once. Without the mark
+ * Firefox delivered such a round twice: the keepalive's copy, then the spill's (platform-facts §12).
  */
 export const SPILL_PREFIX = 'outbox:spill:';
+
+/** A spilled record; `sentAt` (epoch ms) when an unload keepalive carried it and no answer was seen. */
+export type SpilledEvent = StoredEvent & { sentAt?: number };
 
 interface Spill {
   owner: string;
   /** The pagehide was for the back/forward cache: the page may come back and send these itself. */
   persisted: boolean;
   at: number;
-  events: StoredEvent[];
+  events: SpilledEvent[];
 }
 
 /** localStorage, or why it cannot be used (a sandboxed frame or disabled storage throws on access). */
@@ -40,7 +48,7 @@ function storage(): globalThis.Storage | undefined {
  * it was written. Throws what localStorage throws (quota), and a clear error when localStorage cannot be used at
  * all, so the caller can report that these records now live in memory only; with no events to save, never throws.
  */
-export function writeSpill(owner: string, events: StoredEvent[], persisted: boolean): boolean {
+export function writeSpill(owner: string, events: SpilledEvent[], persisted: boolean): boolean {
   if (events.length === 0 && !persisted) {
     dropSpill(owner); // nothing uncommitted now: an older spill (one written at beforeunload) is stale
     return false;
@@ -48,7 +56,7 @@ export function writeSpill(owner: string, events: StoredEvent[], persisted: bool
   const { ls, why } = access();
   try {
     if (!ls) throw new Error(`${why}: ${events.length} record(s) not yet committed to IndexedDB cannot be spilled and are lost if the page is torn down now`);
-    const spill: Spill = { owner, persisted, at: Date.now(), events: events.map(plain) };
+    const spill: Spill = { owner, persisted, at: Date.now(), events: events.map((e) => ({ ...plain(e), sentAt: e.sentAt })) }; // sentAt undefined: not in the JSON
     ls.setItem(SPILL_PREFIX + owner, JSON.stringify(spill));
     return true;
   } catch (error) {
@@ -75,12 +83,16 @@ export function dropSpill(owner: string): void {
 
 /**
  * Spills left by clients that are gone, per `isGone(owner, persisted, at)` (`at`: when it was written, epoch ms). Malformed entries are removed. Each result's
- * `release()` removes it once its events are safe elsewhere.
+ * `events` are the records to send now; `release()` removes them once they are safe elsewhere. Records a keepalive
+ * carried less than `graceMs` ago (`withheld`, with their `sentAt`) stay in the entry.
  */
-export function findSpills(isGone: (owner: string, persisted: boolean, at: number) => boolean): { events: StoredEvent[]; release(): void }[] {
+export function findSpills(
+  isGone: (owner: string, persisted: boolean, at: number) => boolean,
+  graceMs = 0,
+): { events: StoredEvent[]; withheld: SpilledEvent[]; release(): void }[] {
   const ls = storage();
   if (!ls) return [];
-  const out: { events: StoredEvent[]; release(): void }[] = [];
+  const out: { events: StoredEvent[]; withheld: SpilledEvent[]; release(): void }[] = [];
   const keys: string[] = [];
   try {
     for (let i = 0; i < ls.length; i++) {
@@ -110,10 +122,17 @@ export function findSpills(isGone: (owner: string, persisted: boolean, at: numbe
       continue;
     }
     if (!isGone(spill.owner, spill.persisted === true, typeof spill.at === 'number' ? spill.at : 0)) continue;
-    const events = spill.events.filter(
-      (e) => e && typeof e.id === 'string' && typeof e.type === 'string' && typeof e.ts === 'number' && typeof e.line === 'string' && (e.wire === undefined || e.wire === 'otlp' || e.wire === 'ingestion'),
-    );
-    out.push({ events, release });
+    const events: StoredEvent[] = [];
+    const withheld: SpilledEvent[] = [];
+    for (const e of spill.events) {
+      if (e && typeof e.id === 'string' && typeof e.type === 'string' && typeof e.ts === 'number' && typeof e.line === 'string' && (e.wire === undefined || e.wire === 'otlp' || e.wire === 'ingestion')) {
+        // Without a numeric sentAt the sum is NaN, never greater: sent now.
+        if ((e.sentAt as number) + graceMs > Date.now()) withheld.push(e);
+        else events.push(plain(e));
+      }
+    }
+    // What is withheld is written back (smaller than what was read: within the quota).
+    out.push({ events, withheld, release: withheld.length > 0 ? () => ls.setItem(key, JSON.stringify({ ...spill, events: withheld })) : release });
   }
   return out;
 }

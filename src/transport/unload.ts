@@ -108,11 +108,12 @@ export interface UnloadSender {
   /** Keepalive + beacon body bytes counted in flight (this document's Outbox clients). */
   inflightBytes(): number;
   /**
-   * Records handed to a keepalive fetch whose answer has not been seen: no longer queued, so the pagehide spill
-   * (which saves what IndexedDB has not committed) must add them — one sent at `beforeunload` may still be
-   * uncommitted when the page goes.
+   * Records handed to a keepalive fetch whose answer has not been seen, each with `sentAt` (epoch ms) when it went:
+   * no longer queued, so the spill (which saves what IndexedDB has not committed) must add them — one sent at
+   * `beforeunload` may still be uncommitted when the page goes — and keeps `sentAt`, so the next load treats them
+   * as records marked sent, not as records never sent (platform/spill.ts).
    */
-  unanswered(): StoredEvent[];
+  unanswered(): (StoredEvent & { sentAt: number })[];
 }
 
 /** The relay the page sends to, if any (`relay` option): only a relay accepts beacons. */
@@ -145,8 +146,8 @@ export function createUnloadSender(hooks: LeaveHooks, deps: UnloadDeps = {}): Un
   const reachability = deps.reachability ?? (typeof window !== 'undefined' ? documentReachability() : createReachability());
   /** Transports that refused since the last reset(). */
   const refused = { keepalive: false, fetchLater: false, beacon: false };
-  /** Records in a keepalive fetch whose answer is not seen yet. */
-  const waiting = new Set<StoredEvent>();
+  /** Records in a keepalive fetch whose answer is not seen yet → when it went (epoch ms). */
+  const waiting = new Map<StoredEvent, number>();
   /** fetchLater bytes (body + URL + headers) handed over by this sender. */
   let laterUsed = 0;
 
@@ -212,9 +213,10 @@ export function createUnloadSender(hooks: LeaveHooks, deps: UnloadDeps = {}): Un
       }
       report.requests++;
       report.keepalive += events.length;
+      const at = now();
       for (const e of events) {
         marked.push(e.id);
-        waiting.add(e);
+        waiting.set(e, at);
       }
       const ids = events.map((e) => e.id);
       pending
@@ -313,6 +315,6 @@ export function createUnloadSender(hooks: LeaveHooks, deps: UnloadDeps = {}): Un
       refused.keepalive = refused.fetchLater = refused.beacon = false;
     },
     inflightBytes: () => budget.inflight(),
-    unanswered: () => [...waiting],
+    unanswered: () => [...waiting].map(([e, sentAt]) => ({ ...e, sentAt })),
   };
 }

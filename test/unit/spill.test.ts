@@ -76,6 +76,25 @@ describe('pagehide spill', () => {
     expect(ls.map.has(SPILL_PREFIX + 'junk')).toBe(false);
   });
 
+  it('keeps the sent mark of a record an unload keepalive carried: withheld for the grace, then sent; the rest at once', () => {
+    const now = Date.now();
+    writeSpill('g', [ev('plain'), { ...ev('fresh'), sentAt: now - 1_000 }, { ...ev('old'), sentAt: now - 70_000 }], false);
+    expect(JSON.parse(ls.map.get(SPILL_PREFIX + 'g')!).events.map((e: { id: string; sentAt?: number }) => [e.id, e.sentAt])).toEqual([
+      ['plain', undefined],
+      ['fresh', now - 1_000],
+      ['old', now - 70_000],
+    ]);
+    const [found] = findSpills(() => true, 60_000);
+    expect(found!.events).toEqual([ev('plain'), ev('old')]); // no sentAt on what is sent: as stored in IndexedDB
+    expect(found!.withheld).toEqual([{ ...ev('fresh'), sentAt: now - 1_000 }]);
+    found!.release(); // what is withheld stays, and only that
+    expect(JSON.parse(ls.map.get(SPILL_PREFIX + 'g')!).events.map((e: { id: string }) => e.id)).toEqual(['fresh']);
+    const [later] = findSpills(() => true, 0); // the grace is over
+    expect(later!.events.map((e) => e.id)).toEqual(['fresh']);
+    later!.release();
+    expect(ls.map.size).toBe(0);
+  });
+
   it('lets a quota error through to the caller, who reports it', () => {
     expect(() => writeSpill('e', Array.from({ length: 1000 }, (_, i) => ev(String(i))), false)).toThrow(/quota/);
   });

@@ -325,6 +325,8 @@ describe('createUnloadSender', () => {
     expect(report.keepalive).toBe(50);
     expect(s.outbox.stats().queued).toBe(0);
     expect(s.sender.unanswered().map((e) => e.id)).toEqual(ids);
+    // Each with when it went, so the spill keeps it marked sent (platform/spill.ts).
+    for (const e of s.sender.unanswered()) expect(e.sentAt).toBeTypeOf('number');
     await s.browser.answerAll();
     expect(s.sender.unanswered()).toEqual([]);
   });
