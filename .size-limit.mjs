@@ -32,9 +32,12 @@ export default [
     // §12): a measured 165 B (30 847 → 31 012 B).
     // Issue 21's own task (the write-ahead, span lines and sends at background priority after the caller's task,
     // src/platform/own-task.ts; the caller no longer pays for them): a measured 130 B (31 012 → 31 142 B) B.
+    // Issue 23's sent-notes (the unload path's marks written synchronously to localStorage and applied by recovery,
+    // instead of an IndexedDB rewrite of the whole segment that did not always commit as the page left;
+    // platform-facts §12): a measured 323 B (31 142 → 31 465 B).
     // Issue 23's in-flight notes without a service worker (platform/inflight.ts: a crashed tab's in-flight records
-    // resent only after the grace): a measured 184 B (31 142 → 31 326 B).
-    limit: '30.6 KiB',
+    // resent only after the grace): a measured 185 B (31 465 → 31 650 B).
+    limit: '30.91 KiB',
   },
   {
     name: 'Cloudflare Workers bundle (dist/outbox.worker.js)',
@@ -74,8 +77,9 @@ export default [
     // Issue 21's faster utf8Length: a measured 31 B.
     // Issue 23's spilled keepalive records kept marked sent (platform-facts §12): a measured 195 B (31 981 → 32 176 B).
     // Issue 21's own task (src/platform/own-task.ts): a measured 144 B (32 176 → 32 320 B) B.
-    // Issue 23's in-flight notes without a service worker (platform/inflight.ts): a measured 231 B (32 320 → 32 551 B).
-    limit: '31.79 KiB',
+    // Issue 23's sent-notes (platform-facts §12): a measured 363 B (32 320 → 32 683 B).
+    // Issue 23's in-flight notes without a service worker (platform/inflight.ts): a measured 203 B (32 683 → 32 886 B).
+    limit: '32.12 KiB',
   },
   // The LLM integrations, each its own subpath: what a bundle importing one adds on top of the client (which none of
   // them imports: they take the app's client). Budgets: the size measured when each was added, rounded up to the next

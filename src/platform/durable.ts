@@ -2,12 +2,13 @@ import type { Platform, RecoveryHooks } from '../core/client';
 import type { ResolvedOptions } from '../core/options';
 import type { Outbox } from '../trace/types';
 import { RELAY_SENT_GRACE_MS, SENT_GRACE_MS, createIndexedDbStorage, type IndexedDbStorage } from '../storage/indexeddb';
+import { sentNotes } from '../storage/sent-notes';
 import { relayOf } from '../transport/unload';
 import { createTabLock, newTabId, type TabLock } from './tabs';
 import type { PageSteps } from './lifecycle';
 import { startRecovery } from './recovery';
 import { parkNotes } from './spill';
-import { sentNotes } from './inflight';
+import { inflightNotes } from './inflight';
 
 /**
  * The browser's durable queue: IndexedDB write-ahead storage owned by this client (a Web Lock per client), plus
@@ -82,7 +83,10 @@ export function createDurableQueue(setup: { dbName?: string } = {}): DurableQueu
         graceMs,
         liveOwners: lock ? () => lock.liveOwners() : undefined,
         parkNotes,
-        sentNotes: () => sentNotes(graceMs),
+        // The unload path's sent-marks, in localStorage: written synchronously, they survive the document's end.
+        sentNotes,
+        // Without a worker, the page's in-flight notes (platform/inflight.ts): a crash leaves no sent-mark.
+        inflightNotes: () => inflightNotes(graceMs),
         // Never store a segment this client cannot prove it owns: another tab would take it for orphaned.
         ready: () =>
           (lock ? lock.held : Promise.resolve(true)).then((ok) => {

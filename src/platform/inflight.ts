@@ -4,13 +4,14 @@
  * carries and when, to localStorage, and removes the note as soon as the send has ended. A renderer crash gives no
  * `pagehide` and so no sent-mark; without this note the next load would resend at once records that may be
  * arriving right now. A recovering load takes a noted id as sent at the note's time (IndexedDbStorageOptions
- * .sentNotes), so it resends it only after the sent-grace period, like a record marked at pagehide. A send the page
+ * .inflightNotes), so it resends it only after the sent-grace period, like a record marked at pagehide. A send the page
  * saw fail leaves no note: its records are queued again, and a later load resends them at once.
  *
- * One key per request, `outbox:sent:<random>`, value `[at, ...ids]` (JSON). Any reader removes notes
+ * Unlike the unload path's sent-notes (storage/sent-notes.ts: marks kept until their records go), a note here lives
+ * only while its request is in flight. One key per request, `outbox:inflight:<random>`, value `[at, ...ids]` (JSON). Any reader removes notes
  * older than the grace (they decide nothing any more) and malformed ones.
  */
-const PREFIX = 'outbox:sent:';
+const PREFIX = 'outbox:inflight:';
 
 /**
  * Notes `ids` as in a request starting now; returns the call that removes the note (the send has ended). Without
@@ -31,7 +32,7 @@ export function noteSending(ids: readonly string[], at = Date.now()): () => void
  * Every noted id younger than `maxAgeMs` (any document's: the caller asks only about records of gone owners), with
  * when its request started (epoch ms); older and malformed notes are removed.
  */
-export function sentNotes(maxAgeMs: number, now = Date.now()): Map<string, number> {
+export function inflightNotes(maxAgeMs: number, now = Date.now()): Map<string, number> {
   const out = new Map<string, number>();
   try {
     const ls = localStorage;

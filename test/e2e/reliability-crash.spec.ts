@@ -45,8 +45,8 @@ async function crash(context: BrowserContext, page: Page): Promise<void> {
   await page.close();
 }
 
-/** This document's in-flight notes (localStorage `outbox:sent:*`). */
-const notes = (page: Page) => page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('outbox:sent:')).length);
+/** This document's in-flight notes (localStorage `outbox:inflight:*`). */
+const notes = (page: Page) => page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('outbox:inflight:')).length);
 
 test('no worker: records in flight at a crash are resent by the next load only after the grace period', async ({ page, context }) => {
   const errors: string[] = [];

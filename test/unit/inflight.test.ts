@@ -3,7 +3,7 @@
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { noteSending, sentNotes } from '../../src/platform/inflight';
+import { noteSending, inflightNotes } from '../../src/platform/inflight';
 import { createIndexedDbStorage } from '../../src/storage/indexeddb';
 import { ev } from '../helpers/storage-contract';
 
@@ -34,18 +34,18 @@ afterEach(() => {
 it('a note holds its ids until the send ends; stale and malformed notes are removed by the reader', () => {
   const done = noteSending(['a', 'b'], T0);
   noteSending(['c'], T0 - 10_000); // a document that crashed long ago
-  ls.set('outbox:sent:junk', '{');
-  expect(sentNotes(5000, T0 + 100)).toEqual(new Map([['a', T0], ['b', T0]]));
+  ls.set('outbox:inflight:junk', '{');
+  expect(inflightNotes(5000, T0 + 100)).toEqual(new Map([['a', T0], ['b', T0]]));
   expect(ls.size).toBe(1);
   done();
   expect(ls.size).toBe(0);
-  expect(sentNotes(5000, T0 + 100).size).toBe(0);
+  expect(inflightNotes(5000, T0 + 100).size).toBe(0);
 });
 
 it('without localStorage nothing is noted and nothing throws', () => {
   delete (globalThis as any).localStorage;
   expect(() => noteSending(['a'])()).not.toThrow();
-  expect(sentNotes(5000).size).toBe(0);
+  expect(inflightNotes(5000).size).toBe(0);
 });
 
 it('recovery adopts a gone owner\'s noted records only after the grace, the others at once', async () => {
@@ -58,7 +58,7 @@ it('recovery adopts a gone owner\'s noted records only after the grace, the othe
   await a.append(records);
   noteSending([records[0]!.id, records[1]!.id], T0); // in a request when `a` crashed
   live.delete('a');
-  const b = createIndexedDbStorage({ owner: 'b', now, liveOwners, graceMs: 5000, sentNotes: () => sentNotes(5000, t) });
+  const b = createIndexedDbStorage({ owner: 'b', now, liveOwners, graceMs: 5000, inflightNotes: () => inflightNotes(5000, t) });
   t = T0 + 1000;
   expect((await b.recover()).map((e) => e.ts)).toEqual([T0 + 3]);
   expect(b.nextRecoveryAt()).toBe(T0 + 5000);
