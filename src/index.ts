@@ -11,6 +11,7 @@ import { unloadSteps } from './platform/leave';
 import { beforeUnloadGuard, pageSequence, watchLifecycle } from './platform/lifecycle';
 import { createPageTransport } from './platform/page-transport';
 import { attachServiceWorkerReplay } from './platform/service-worker';
+import { ownTask } from './platform/own-task';
 
 export type * from './public-types';
 export { OutboxOptionsError } from './core/options';
@@ -43,6 +44,8 @@ export function createOutbox(options: OutboxOptions): Outbox {
       ...(typeof fetch === 'function' ? { transport: createPageTransport(o, { afterSend: disarmWhenIdle }) } : {}),
       ...durable.platform(o),
       onQueued: guard.arm,
+      // The write-ahead and the sends a call sets off run in the client's own task, not the caller's (docs/browser.md).
+      nextTask: ownTask(),
       onShutdown: teardown.run,
     }),
     check(o) {

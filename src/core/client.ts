@@ -46,6 +46,11 @@ export interface Platform {
   waitUntil?: (work: Promise<unknown>) => void;
   /** Told of every queued record, whatever API queued it. */
   onQueued?: () => void;
+  /**
+   * Queues a task of its own for the client after the caller's (a page: `messageTask()`): the write-ahead and the
+   * sends a `track()` or `end()` sets off run there instead of at the end of the caller's task. @default none
+   */
+  nextTask?: (run: () => void) => void;
   /** Called once when shutdown() has finished sending, before storage closes: detach listeners. */
   onShutdown?: () => void;
 }
@@ -67,6 +72,8 @@ export function createClient(options: ResolvedOptions, platform: Platform): { ou
   const retries = createBatchList();
   const inflight = new Set<Batch>();
   const inflightWork = new Set<Promise<void>>();
+  /** Records sealed at the end of the caller's task, written ahead in the client's own task (platform.nextTask). */
+  const unwritten: StoredEvent[] = [];
   /** Records whose last chance at shutdown failed: kept in storage (if durable) for the next start. */
   const parked: StoredEvent[] = [];
   /** The last seq given out, and the seq up to which a flush asked for everything to go. */
@@ -87,10 +94,18 @@ export function createClient(options: ResolvedOptions, platform: Platform): { ou
     intervalMs: options.flushInterval * 1000,
     onEndOfTask() {
       try {
-        sealAndPersist();
+        // With a task of its own (a page), the caller's task pays only for sealing what holds the caller's objects
+        // (a track() body, sealed as the task left it); spans, built whole from copies at end() (trace/), are
+        // sealed there with the write-ahead and the sends.
+        const own = stopped ? undefined : platform.nextTask;
+        seal(own && 'otlp');
         report.flushDrops();
-        if (stopped) return;
-        pump();
+        if (own) own(pump);
+        else {
+          writeAhead();
+          if (stopped) return;
+          pump();
+        }
         if (unbatched() > 0) scheduler.armInterval();
       } catch (error) {
         report.error(error);
@@ -178,10 +193,10 @@ export function createClient(options: ResolvedOptions, platform: Platform): { ou
     return enqueue({ id: record.id, type: record.type, ts: record.ts, body: record.body, wire: record.wire, seq: ++seq });
   }
 
-  /** Serializes pending records of every wire; drops the ones that cannot be sent. Returns the new ones. */
-  function seal(): StoredEvent[] {
-    const fresh: StoredEvent[] = [];
+  /** Serializes pending records of every wire but `skip`, adding them to `unwritten`; drops what cannot be sent. */
+  function seal(skip?: WireName): void {
     for (const [name, queue] of queues) {
+      if (name === skip) continue;
       const wire = wires[name];
       const limit = wire ? Math.min(options.maxEventBytes, batchRoom(wire)) : 0;
       queue.sealPending((record) => {
@@ -192,11 +207,10 @@ export function createClient(options: ResolvedOptions, platform: Platform): { ou
           return false;
         }
         record.line = sealed.line;
-        fresh.push(record as StoredEvent);
+        unwritten.push(record as StoredEvent);
         return true;
       });
     }
-    return fresh;
   }
 
   /** Writes records ahead to storage (one call per coalesced burst); a failure is reported, never thrown. */
@@ -205,8 +219,14 @@ export function createClient(options: ResolvedOptions, platform: Platform): { ou
     storage.append(events).catch((error) => report.error(new Error(`storage append failed; events stay in memory: ${errorText(error)}`)));
   }
 
-  /** Seals what is pending and writes it ahead. */
-  const sealAndPersist = () => persist(seal());
+  /** Writes ahead the records sealed but not yet written (their write waits for the client's own task). */
+  const writeAhead = () => persist(unwritten.splice(0));
+
+  /** Seals what is pending and writes it ahead, with what was sealed before and not written yet. */
+  function sealAndPersist(): void {
+    seal();
+    writeAhead();
+  }
 
   /** Forgets records that left the client (acknowledged, handed off, dropped). */
   function forget(events: StoredEvent[]): void {

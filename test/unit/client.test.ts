@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { expectConservation } from '../helpers/conservation';
 import { makeClient } from '../helpers/make-client';
 import { PROBE_EVERY_MS } from '../../src/core/retry';
+import { OWN_TASK_BOUND_MS, ownTask } from '../../src/platform/own-task';
+import { createIngestionWire } from '../../src/wire/ingestion';
+import { createOtlpWire } from '../../src/wire/otlp';
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
@@ -91,6 +94,85 @@ describe('flush policy', () => {
     expect(peak).toBeLessThanOrEqual(4);
     expect(transport.batches).toHaveLength(20);
     expect(outbox.stats().sent).toBe(100);
+  });
+});
+
+describe("the client's own task (platform.nextTask, a page)", () => {
+  it('the caller pays only for sealing: the write-ahead and the flushAt send run in the task nextTask queued, once', async () => {
+    const queued: (() => void)[] = [];
+    const appended: string[][] = [];
+    const storage = {
+      durable: true,
+      append: async (events: { id: string }[]) => void appended.push(events.map((e) => e.id)),
+      remove: async () => undefined,
+      recover: async () => [],
+      close: async () => undefined,
+    };
+    const { outbox, transport, hooks, drops, clock } = makeClient(
+      { flushAt: 10, maxBatchEvents: 10, flushInterval: 3600 },
+      {
+        nextTask: (run) => queued.push(run),
+        storage: storage as never,
+        wires: {
+          ingestion: createIngestionWire({ url: 'http://collector.test/api/public/ingestion', headers: {}, metadata: {} }),
+          otlp: createOtlpWire({ url: 'http://collector.test/api/public/otel/v1/traces', headers: {}, gzip: false, resource: { sdkVersion: 'test' } }),
+        },
+      },
+    );
+    const body = { n: 1 };
+    for (let i = 0; i < 25; i++) outbox.track('e', i === 0 ? body : { i });
+    // A span (built whole at end() by trace/, nothing of the caller's in it) is sealed in the client's own task.
+    const span = { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), name: 'first', kind: 1, startTimeUnixNano: '1', endTimeUnixNano: '2', attributes: [] };
+    hooks.push({ id: span.spanId, type: 'span', ts: clock.now(), body: span, wire: 'otlp' });
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    body.n = 2; // after the caller's task: the record keeps what the task left
+    span.name = 'sealed later';
+    expect(queued).toHaveLength(1);
+    expect(appended).toEqual([]);
+    expect(transport.batches).toHaveLength(0);
+    expect(outbox.stats().queued).toBe(26);
+    queued.shift()!();
+    expect(appended.map((ids) => ids.length)).toEqual([26]); // one write for the burst, the span with it
+    expect(transport.batches.map((b) => b.events.length)).toEqual([10, 10]);
+    expect(JSON.parse(transport.batches[0]!.events[0]!.line).body).toEqual({ n: 1 });
+    expect(drops).toEqual([]);
+    expect(JSON.parse(hooks.held().find((e) => e.id === span.spanId)!.line).name).toBe('sealed later');
+    // A flush() does not wait for the own task: it writes and sends at once.
+    outbox.track('late', {});
+    await Promise.resolve();
+    expect(queued).toHaveLength(1);
+    await outbox.flush();
+    expect(appended.map((ids) => ids.length)).toEqual([26, 1]);
+    expect(transport.ids()).toHaveLength(27);
+    queued.shift()!(); // the own task queued for 'late' finds nothing left to do
+    expect(appended).toHaveLength(2);
+  });
+  it('ownTask runs each function once, after the current task: with scheduler.postTask at background priority, bounded by a timer', async () => {
+    const order: string[] = [];
+    const next = ownTask(); // Node 20 has no scheduler.postTask: a setTimeout(0) task
+    next(() => order.push('a'));
+    next(() => order.push('b'));
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    expect(order).toEqual([]); // not a microtask
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(order).toEqual(['a', 'b']);
+    // With postTask: whichever comes first, the background task or the bound, runs it, once.
+    const posted: (() => void)[] = [];
+    (globalThis as Record<string, unknown>).scheduler = { postTask: (run: () => void) => (posted.push(run), Promise.resolve()) };
+    try {
+      const bounded = ownTask();
+      bounded(() => order.push('c'));
+      bounded(() => order.push('d'));
+      posted[0]!(); // c's background task came first
+      expect(order).toEqual(['a', 'b', 'c']);
+      await new Promise((resolve) => setTimeout(resolve, OWN_TASK_BOUND_MS + 50)); // d's bound fired
+      expect(order).toEqual(['a', 'b', 'c', 'd']);
+      posted[1]!(); // d's background task, late: nothing more
+      posted[0]!();
+      expect(order).toEqual(['a', 'b', 'c', 'd']);
+    } finally {
+      delete (globalThis as Record<string, unknown>).scheduler;
+    }
   });
 });
 
