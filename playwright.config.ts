@@ -26,6 +26,7 @@ export const FIREFOX_SW_IDLE_MS = 1000;
 const FIREFOX_SPECS = [
   'durable-queue.spec.ts',
   'durable-restart.spec.ts',
+  'durable-marks.spec.ts',
   'unload-leave.spec.ts',
   'unload-tabswitch.spec.ts',
   'unload-crosssite.spec.ts',

@@ -248,6 +248,8 @@ if (results.unload) {
   row(`  until the next macrotask, ms`, fmt(u.untilNextTaskMs));
   row(`  main-thread CPU of the dispatch (CDP ThreadTime), ms`, fmt(u.mainThreadCpuMs));
   row(`  queued at pagehide / requests (client, collector) / stored within 5 s`, `${fmt(u.queuedBefore, 0)} / ${fmt(u.requests, 0)}, ${fmt(u.collectorRequests, 0)} / ${fmt(u.deliveredWithin5s, 0)}`);
+  if (u.markUsPerRecord) row(`  sent-mark of 222 of the ${u.queued} stored (markSent): synchronous, µs per record`, fmt(u.markUsPerRecord));
+  if (u.markSettledMs) row(`    until stored, ms`, fmt(u.markSettledMs));
 }
 if (results.memory) {
   const m = results.memory;

@@ -5,7 +5,9 @@
 // listener's own duration — and until the next macrotask (the microtasks it queued too); and the main thread's CPU
 // time (CDP ThreadTime) around the evaluate that dispatches, which a busy machine does not inflate as it inflates
 // wall time. What went out: the client's requests, and what the collector stored within 5 s (keepalive fetch and
-// beacon bodies fit a 64 KiB budget; the rest stays stored for the next load — but this page stays alive).
+// beacon bodies fit a 64 KiB budget; the rest stays stored for the next load — but this page stays alive). Before
+// that, on the same page, one sent-mark of 222 of the stored records (storage.markSent): its synchronous cost per
+// record (performance.now() is clamped to 0.1 ms steps here) and the time until it is stored.
 import { mainThread, openPage } from './browser.mjs';
 import { summarize } from './stats.mjs';
 
@@ -20,7 +22,7 @@ export async function measureUnload(browser, collector, { queued = 2000, runs = 
     collector.reset();
     const { page, cdp, errors: pageErrors, context } = await openPage(browser, collector);
     try {
-      await page.evaluate(async (queued) => {
+      const mark = await page.evaluate(async (queued) => {
         const c = window.__ob.createOutbox({ endpoint: '/api/public/ingestion', publicKey: 'pk-bench', flushAt: 10_000, maxBatchEvents: 10_000, maxBatchBytes: 16 * 2 ** 20, flushInterval: 3600 });
         const store = window.__ob.durableStorageOf?.(c);
         const channel = new MessageChannel();
@@ -30,9 +32,21 @@ export async function measureUnload(browser, collector, { queued = 2000, runs = 
         });
         window.__client = c;
         window.__store = store;
-        for (let i = 0; i < queued; i++) c.track('span-create', window.__payload(i));
+        const ids = [];
+        for (let i = 0; i < queued; i++) ids.push(c.track('span-create', window.__payload(i)));
         await window.__macrotask();
         if (store) await store.flushWrites();
+        // The sent-mark of one keepalive's worth (222 records of this size), as the unload path makes it: the
+        // synchronous part (what a leaving page must finish), then until it is stored (settled).
+        if (!store?.markSent) return null;
+        // As in the page's leave sequence, where the spill step has touched localStorage before the unload send:
+        // a page's first localStorage write costs Chromium 0–18 ms here (measured by hand, load 16), paid once.
+        localStorage.removeItem('outbox:spill:bench');
+        const t0 = performance.now();
+        const marking = store.markSent(ids.slice(0, 222), Date.now());
+        const markSyncMs = performance.now() - t0;
+        await marking;
+        return { markSyncMs, markSettledMs: performance.now() - t0 };
       }, queued);
       const m0 = await mainThread(cdp);
       const res = await page.evaluate(async () => {
@@ -49,7 +63,7 @@ export async function measureUnload(browser, collector, { queued = 2000, runs = 
       const m1 = await mainThread(cdp);
       res.cpuMs = m1.cpu - m0.cpu;
       const stored = await collector.waitFor((c) => c.stats().eventsStored >= queued && c.stats().eventsStored, 5000).catch(() => collector.stats().eventsStored);
-      list.push({ ...res, stored, collectorRequests: collector.requests().length, auth: [...new Set(collector.requests().map((x) => `${x.auth} ${x.contentType}`))] });
+      list.push({ ...res, ...mark, stored, collectorRequests: collector.requests().length, auth: [...new Set(collector.requests().map((x) => `${x.auth} ${x.contentType}`))] });
       errors.push(...pageErrors);
     } finally {
       await context.close();
@@ -66,6 +80,8 @@ export async function measureUnload(browser, collector, { queued = 2000, runs = 
     collectorRequests: summarize(list.map((x) => x.collectorRequests)),
     requestKinds: [...new Set(list.flatMap((x) => x.auth))],
     deliveredWithin5s: summarize(list.map((x) => x.stored)),
+    markUsPerRecord: list.every((x) => x.markSyncMs !== undefined) ? summarize(list.map((x) => (x.markSyncMs * 1000) / 222)) : null,
+    markSettledMs: list.every((x) => x.markSettledMs !== undefined) ? summarize(list.map((x) => x.markSettledMs)) : null,
     pageErrors: errors,
   };
 }

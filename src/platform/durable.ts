@@ -2,6 +2,7 @@ import type { Platform, RecoveryHooks } from '../core/client';
 import type { ResolvedOptions } from '../core/options';
 import type { Outbox } from '../trace/types';
 import { RELAY_SENT_GRACE_MS, SENT_GRACE_MS, createIndexedDbStorage, type IndexedDbStorage } from '../storage/indexeddb';
+import { sentNotes } from '../storage/sent-notes';
 import { relayOf } from '../transport/unload';
 import { createTabLock, newTabId, type TabLock } from './tabs';
 import type { PageSteps } from './lifecycle';
@@ -81,6 +82,8 @@ export function createDurableQueue(setup: { dbName?: string } = {}): DurableQueu
         graceMs,
         liveOwners: lock ? () => lock.liveOwners() : undefined,
         parkNotes,
+        // The unload path's sent-marks, in localStorage: written synchronously, they survive the document's end.
+        sentNotes,
         // Never store a segment this client cannot prove it owns: another tab would take it for orphaned.
         ready: () =>
           (lock ? lock.held : Promise.resolve(true)).then((ok) => {

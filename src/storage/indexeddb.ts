@@ -9,6 +9,7 @@
 import { promisifyRequest, type UseStore } from 'idb-keyval';
 import type { Storage, StoredEvent } from '../core/types';
 import { plain } from '../core/record';
+import type { SentNotes } from './sent-notes';
 
 /**
  * Write-ahead storage in IndexedDB. One record, a *segment*, per `append` call (the client appends once per task,
@@ -23,6 +24,12 @@ import { plain } from '../core/record';
  *
  * Keys: `s:<created, base36>-<owner>-<n>` segments, `h:<owner>` heartbeats (only without Web Locks), `p:<owner>`
  * owners parked in the back/forward cache (their segments are not adopted while the mark is fresh).
+ *
+ * Sent-marks (`markSent`, the unload path's) go to the injected `sentNotes` (localStorage, written synchronously)
+ * rather than into the segments: rewriting a segment of 2 000 records as the page leaves did not always commit
+ * before the document was gone (platform-facts §12). recover() applies every note to what it adopts, writes the
+ * marks it applied into the segments it leaves, and drops the notes of gone owners. A record's own `sentAt` in a
+ * segment (written without notes, and by versions before them) is read as before: the segment layout is unchanged.
  */
 
 /** A record marked sent (its answer may never be seen) is recovered by another client only this long after. @default 60 s */
@@ -81,6 +88,11 @@ export interface IndexedDbStorageOptions {
    * caching it, so there the page writes its mark to localStorage instead (platform/spill.ts).
    */
   parkNotes?: () => { owner: string; at: number }[];
+  /**
+   * Where sent-marks are written (synchronously) and read by recovery; without it, or when it refuses a note, a
+   * mark rewrites the records' segments in IndexedDB (a transaction started at once).
+   */
+  sentNotes?: SentNotes;
   /**
    * IndexedDB's commit durability for this store's writes. 'relaxed' (the default) differs from 'strict' only on
    * an OS crash or power loss (platform-facts §4); tab and browser crashes after `complete` keep both.
@@ -241,6 +253,8 @@ export function createIndexedDbStorage(opts: IndexedDbStorageOptions): IndexedDb
   let aliveSeen: string[] = [];
   /** The park mark to delete with the next write. */
   let parkOp: 'delete' | null = null;
+  /** Held records marked sent (id → epoch ms): what this owner's sent-note says. */
+  const noted = new Map<string, number>();
 
   // ---- the connection ----
   let dbp: Promise<IDBDatabase> | null = null;
@@ -480,7 +494,9 @@ export function createIndexedDbStorage(opts: IndexedDbStorageOptions): IndexedDb
     //    held its lock before writing it, so a lock query made after this read sees every live owner of it).
     const seen = await run('readonly', (store) => promisifyRequest(store.getAllKeys(SEGMENTS())));
     const candidates = new Set(seen.map(String).filter((k) => !mine.has(k)));
-    if (candidates.size === 0) return [];
+    /** Other owners' sent-notes (read in the adoption transaction, after the liveness query: see below). */
+    const notes = () => (opts.sentNotes?.read() ?? []).filter(([o]) => o !== owner);
+    if (candidates.size === 0 && notes().length === 0) return [];
     // 2. Who is alive.
     const live = liveOwners ? await liveOwners() : null;
     const at = now();
@@ -489,6 +505,8 @@ export function createIndexedDbStorage(opts: IndexedDbStorageOptions): IndexedDb
     const aliveWithSegments = new Set<string>();
     let unreadableCount = 0;
     let firstUnreadable = '';
+    /** Notes of owners gone for good: dropped once the marks they hold are in the segments left behind. */
+    let staleNotes: string[] = [];
     // 3. Adopt in one transaction, re-reading each segment (another client may have adopted it meanwhile).
     const adopted = await run('readwrite', (store) =>
       new Promise<StoredEvent[]>((resolve, reject) => {
@@ -506,10 +524,15 @@ export function createIndexedDbStorage(opts: IndexedDbStorageOptions): IndexedDb
               if (typeof p?.owner === 'string' && typeof p.at === 'number' && at - p.at < parkMs) parkedUntil.set(p.owner, p.at + parkMs);
             }
             const alive = (o: string) => o === owner || (live ? live.has(o) : at - (beatsBy.get(o) ?? -Infinity) <= staleMs);
+            // Read now, after the liveness query: an owner that query saw gone wrote its last note before it.
+            const found = notes();
+            const markedAt = new Map<string, number>();
+            for (const [, marks] of found) for (const [id, t] of marks) markedAt.set(id, Math.max(t, markedAt.get(id) ?? t));
+            staleNotes = found.map(([o]) => o).filter((o) => !alive(o) && !parkedUntil.has(o));
             let budget = max;
             keysReq.result.forEach((k, i) => {
               const key = String(k);
-              if (candidates.has(key)) budget = adoptSegment(store, out, key, valsReq.result[i] as Segment | undefined, alive, parkedUntil, at, budget);
+              if (candidates.has(key)) budget = adoptSegment(store, out, key, valsReq.result[i] as Segment | undefined, alive, parkedUntil, markedAt, at, budget);
             });
             if (heartbeats) store.put({ owner, at }, `h:${owner}`);
             store.transaction.commit?.();
@@ -519,6 +542,7 @@ export function createIndexedDbStorage(opts: IndexedDbStorageOptions): IndexedDb
           }
         };
         committed(store.transaction).then(() => {
+          for (const o of staleNotes) opts.sentNotes!.drop(o);
           aliveSeen = [...aliveWithSegments];
           resolve(out.sort((a, b) => a.ts - b.ts));
         }, reject);
@@ -529,7 +553,8 @@ export function createIndexedDbStorage(opts: IndexedDbStorageOptions): IndexedDb
 
     /**
      * One other owner's segment, in the adoption transaction: removed if unreadable, left if its owner is alive or
-     * parked, else up to `budget` of its sendable events moved into a segment of this owner (and into `out`).
+     * parked, else up to `budget` of its sendable events moved into a segment of this owner (and into `out`); the
+     * sent-marks of `markedAt` (the notes) apply as a record's own `sentAt` does, and are written into what is left.
      * Returns the budget left.
      */
     function adoptSegment(
@@ -539,6 +564,7 @@ export function createIndexedDbStorage(opts: IndexedDbStorageOptions): IndexedDb
       seg: Segment | undefined,
       alive: (owner: string) => boolean,
       parkedUntil: Map<string, number>,
+      markedAt: Map<string, number>,
       at: number,
       budget: number,
     ): number {
@@ -559,11 +585,17 @@ export function createIndexedDbStorage(opts: IndexedDbStorageOptions): IndexedDb
       }
       const take: StoredRecord[] = [];
       const leave: StoredRecord[] = [];
-      for (const e of seg.events) {
+      let marked = false;
+      for (let e of seg.events) {
         if (!readable(e)) {
           unreadableCount++;
           firstUnreadable ||= `a record in ${key} lacks a string id/type/line or a numeric ts`;
           continue;
+        }
+        const note = markedAt.get(e.id);
+        if (note !== undefined && !(e.sentAt! >= note)) {
+          e = { ...e, sentAt: note };
+          marked = true;
         }
         const withheld = e.sentAt !== undefined && at - e.sentAt < graceMs;
         if (withheld) nextRecoveryAt = Math.min(nextRecoveryAt ?? Infinity, e.sentAt! + graceMs);
@@ -572,7 +604,7 @@ export function createIndexedDbStorage(opts: IndexedDbStorageOptions): IndexedDb
           take.push(plain(e));
         } else leave.push(e);
       }
-      if (take.length === 0 && leave.length === seg.events.length) return budget;
+      if (take.length === 0 && leave.length === seg.events.length && !marked) return budget;
       const adoptedKey = leave.length === 0 ? key : newKey();
       if (leave.length > 0) store.put({ owner: seg.owner, events: leave } satisfies Segment, key);
       else if (take.length === 0) store.delete(key);
@@ -612,7 +644,9 @@ export function createIndexedDbStorage(opts: IndexedDbStorageOptions): IndexedDb
     },
     remove(ids) {
       let touched = false;
+      const wasNoted = noted.size > 0;
       for (const id of ids) {
+        noted.delete(id);
         const key = keyOf.get(id);
         if (key === undefined) continue;
         keyOf.delete(id);
@@ -620,21 +654,27 @@ export function createIndexedDbStorage(opts: IndexedDbStorageOptions): IndexedDb
         dirty.add(key);
         touched = true;
       }
+      // This owner's marked records are all settled: its note goes (a note left behind only withholds ids no longer stored).
+      if (wasNoted && noted.size === 0) opts.sentNotes?.drop(owner);
       // A crash before this is written only means a duplicate send later (deduplicated by id), never a loss.
       return touched ? request(false) : Promise.resolve();
     },
     markSent(ids, at) {
-      let touched = false;
+      const keys = new Set<string>();
       for (const id of ids) {
         const key = keyOf.get(id);
         const rec = key === undefined ? undefined : mine.get(key)?.get(id);
         if (!rec || key === undefined) continue;
-        rec.sentAt = at;
-        dirty.add(key);
-        touched = true;
+        rec.sentAt = at; // written into the segment with its next write, whatever causes it
+        noted.set(id, at);
+        keys.add(key);
       }
-      // Issued at once, not behind a write still running (see writeNow).
-      return touched ? writeNow() : Promise.resolve();
+      if (keys.size === 0) return Promise.resolve();
+      // A sent-note, written synchronously: stored before this task ends, however soon the document goes.
+      if (opts.sentNotes?.write(owner, noted)) return Promise.resolve();
+      // Without one: the segments, in a transaction issued at once, not behind a write still running (see writeNow).
+      for (const key of keys) dirty.add(key);
+      return writeNow();
     },
     recover,
     nextRecoveryAt: () => nextRecoveryAt,

@@ -1,6 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { startCollector, type Collector } from '../../demo/collector/server.mjs';
 import { authenticatedRequests, beaconRequests, boot, delivered, expectDelivered, staticDirs, storedCount, trackPadded, watchErrors } from './fixtures/unload-helpers';
+import { readSentMarks } from './fixtures/page';
 
 // Leaving the page right after tracking: the unload path (keepalive fetch, fetchLater, sendBeacon) must carry what
 // fits in the 64 KiB budget, and IndexedDB must keep the rest for the next load of the same origin.
@@ -102,6 +103,13 @@ for (const [name, options] of [
     await page.waitForTimeout(1500);
     const now = delivered(collector, 'big').unique;
     const viaUnload = options === QUIET ? authenticatedRequests(collector) + beaconRequests(collector) : beaconRequests(collector);
+    // Before the next load's client starts: every record the unload path delivered must be stored as sent, or that
+    // load resends it at once. Firefox left one keepalive's 221–222 unmarked in 1 of 10 and 2 of 15 runs while the
+    // mark was an IndexedDB rewrite of the segment (platform-facts §12). (A normal send under way as the page left,
+    // with default options, is not marked: its records may arrive twice.)
+    await page.goto(`${collector.url}/fixtures/blank.html`);
+    const marked = new Set(await page.evaluate(readSentMarks));
+    const unmarked = collector.events().filter((e) => (e.body as { tag?: string })?.tag === 'big' && !marked.has(e.id)).length;
     // The next load of the same origin recovers what was left in IndexedDB.
     await open(page, errors, withRelay);
     await expectDelivered(collector, 'big', 2000, 30_000);
@@ -110,8 +118,9 @@ for (const [name, options] of [
       type: 'measured',
       description: `${name}: ${now}/2000 arrived after leaving (${viaUnload} unload request(s)), 2000/2000 after the next load, ${total.duplicates} duplicate(s) at the collector`,
     });
-    console.log(`[unload] ${name}: ${now}/2000 after leaving, ${viaUnload} unload request(s); total 2000, duplicates ${total.duplicates}`);
+    console.log(`[unload] ${name}: ${now}/2000 after leaving, ${viaUnload} unload request(s), ${unmarked} of them unmarked; total 2000, duplicates ${total.duplicates}`);
     expect(now).toBeGreaterThan(0);
+    if (options === QUIET) expect(unmarked).toBe(0);
     if (options === QUIET) expect(viaUnload).toBeGreaterThan(0);
     expect(errors).toEqual([]);
   });

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { startCollector, type Collector } from '../../demo/collector/server.mjs';
-import { countWorkboxRequests, readStoredSegments } from '../e2e/fixtures/page';
+import { countWorkboxRequests, readSentMarks, readStoredSegments } from '../e2e/fixtures/page';
 import { startRelayApp, RELAY_PK } from '../e2e/fixtures/relay-app';
 import type { BrowserDriver, Tab } from './driver';
 
@@ -155,12 +155,12 @@ function watchLifecycle(tab: Tab): Promise<void> {
 }
 const lifecycle = (tab: Tab) => tab.evaluate(() => (window as unknown as { __lifecycle?: string[] }).__lifecycle ?? null);
 
-/** Segments of the browser entry's durable queue (database `outbox`), committed ones only: events and sent-marks. */
+/** The browser entry's durable queue (database `outbox`, committed segments only): events, and sent-marks (with the sent-notes). */
 async function stored(tab: Tab): Promise<{ events: number; marked: string[] }> {
   const segs = await tab.evaluate(readStoredSegments);
   return {
     events: segs.reduce((n, s) => n + s.events.length, 0),
-    marked: segs.flatMap((s) => s.events.filter((e) => e.sentAt !== undefined).map((e) => e.id)),
+    marked: await tab.evaluate(readSentMarks),
   };
 }
 

@@ -1,0 +1,82 @@
+import { expect, test } from '@playwright/test';
+import { startCollector, type Collector } from '../../demo/collector/server.mjs';
+import { authenticatedRequests, boot, delivered, expectDelivered, staticDirs, storedCount, trackPadded, watchErrors } from './fixtures/unload-helpers';
+import { readSentMarks } from './fixtures/page';
+
+// The sent-marks of the unload path must be stored by the time the document is gone, or the next load resends at
+// once what the leaving page's keepalive already delivered (a duplicate Langfuse stores as its own row). Here the
+// mark cannot be an IndexedDB write that commits after the page left: another tab of the origin holds a readwrite
+// transaction on the store while the page leaves, so any IndexedDB transaction the leaving page begins waits behind
+// it and is torn down with the document (measured on the code before sent-notes: platform-facts §12).
+
+let collector: Collector;
+
+test.beforeAll(async () => {
+  collector = await startCollector({ staticDirs });
+});
+test.afterAll(() => collector.close());
+test.beforeEach(() => collector.reset());
+
+/** Nothing is sent by itself: only the unload path can deliver; toward a relay (5 s sent-grace, beacons allowed). */
+const QUIET = { flushAt: 10_000, flushInterval: 3600, maxBatchBytes: 4 << 20 };
+
+/** In a page of the origin: holds a readwrite transaction on `outbox`/`segments` for `ms`, resolves when it ends. */
+function holdStore(ms: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const open = indexedDB.open('outbox');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const db = open.result;
+      const tx = db.transaction('segments', 'readwrite');
+      const store = tx.objectStore('segments');
+      const end = performance.now() + ms;
+      const spin = () => {
+        if (performance.now() < end) store.get('busy').onsuccess = spin;
+      };
+      spin();
+      (window as unknown as { held: boolean }).held = true;
+      tx.oncomplete = () => (db.close(), resolve());
+      tx.onabort = () => (db.close(), reject(tx.error));
+    };
+  });
+}
+
+test('2000 events toward a relay, the page leaves while another tab holds the store: the keepalive records stay marked, 0 duplicates', async ({ context }) => {
+  const errors: string[] = [];
+  const page = await context.newPage();
+  watchErrors(page, errors);
+  // A relay's sent-grace is 5 s: past it marked records are sent again on purpose (the relay drops them by id). The
+  // other tab holds the store 4 s, so the grace here is a minute: a duplicate then means a mark that was not stored.
+  const options = { ...QUIET, relay: collector.endpoint, timing: { sentGraceMs: 60_000 } };
+  await page.goto(`${collector.url}/fixtures/blank.html`);
+  await boot(page, options);
+  await trackPadded(page, 'held', 2000);
+  await expect.poll(() => storedCount(page), { timeout: 15_000 }).toBe(2000);
+
+  const other = await context.newPage();
+  await other.goto(`${collector.url}/fixtures/blank.html`);
+  const held = other.evaluate(holdStore, 4000);
+  await expect.poll(() => other.evaluate(() => (window as unknown as { held?: boolean }).held === true)).toBe(true);
+
+  await page.goto('about:blank');
+  await held; // the other tab's transaction is over: whatever the leaving page began has committed or is gone
+  await page.waitForTimeout(500);
+  const sent = delivered(collector, 'held').unique;
+  expect(sent).toBeGreaterThan(0);
+  expect(authenticatedRequests(collector)).toBeGreaterThan(0);
+
+  // Before the next load's client starts: what is marked (segments' sentAt and the sent-notes in localStorage).
+  await page.goto(`${collector.url}/fixtures/blank.html`);
+  const marked = new Set(await page.evaluate(readSentMarks));
+  const arrived = new Set(collector.events().filter((e) => (e.body as { tag?: string })?.tag === 'held').map((e) => e.id));
+  const unmarked = [...arrived].filter((id) => !marked.has(id)).length;
+
+  await boot(page, options);
+  await expectDelivered(collector, 'held', 2000, 30_000);
+  const total = delivered(collector, 'held');
+  console.log(`[marks] ${sent}/2000 after leaving, ${marked.size} marked, ${unmarked} delivered but unmarked; total 2000, duplicates ${total.duplicates}`);
+  expect(unmarked).toBe(0);
+  expect(total.duplicates).toBe(0);
+  expect(errors).toEqual([]);
+  await other.close();
+});
