@@ -31,7 +31,11 @@ export function createOutbox(options: Partial<OutboxOptions> = {}): Outbox {
   const env = (globalThis as { process?: { env?: Record<string, unknown> } }).process?.env;
   const outbox = assemble(options, {
     fromEnv: optionsFromEnv(env),
-    platform: (o) => ({ transport: createFetchTransport({ timeoutMs: o.requestTimeoutMs, compression: o.compression, gzip: nodeGzip }) }),
+    platform: (o) => ({
+      transport: createFetchTransport({ timeoutMs: o.requestTimeoutMs, compression: o.compression, gzip: nodeGzip }),
+      // Span lines and sends in the client's own task (a timer, after the caller's task), as in a page.
+      nextTask: (run) => void setTimeout(run, 0),
+    }),
   }).outbox;
   defaultOutbox ??= outbox;
   return outbox;
