@@ -41,7 +41,9 @@ test('QuotaExceededError on append (a 60 KB origin quota): reported once, delive
   await boot(page);
   await track(page, 'small', 10); // fits
   await expectDelivered(collector, 'small', 10);
-  expect((await durability(page)).durableNow).toBe(true);
+  // Failed once in a loaded CI run (durableNow false here; 8 of 8 quiet runs passed): say why if it recurs.
+  const small = await durability(page);
+  expect(small.durableNow, `after 10 small records: ${JSON.stringify({ ...small, reported: await reported(page) })}`).toBe(true);
   collector.setFault({ mode: 'down' });
   await page.evaluate(() => {
     const outbox = (window as unknown as { outbox: { track(t: string, b: unknown): string } }).outbox;
