@@ -33,8 +33,9 @@ export function createOutbox(options: Partial<OutboxOptions> = {}): Outbox {
     fromEnv: optionsFromEnv(env),
     platform: (o) => ({
       transport: createFetchTransport({ timeoutMs: o.requestTimeoutMs, compression: o.compression, gzip: nodeGzip }),
-      // Span lines and sends in the client's own task (a timer, after the caller's task), as in a page.
-      nextTask: (run) => void setTimeout(run, 0),
+      // Span lines and sends in the client's own task, as in a page: an immediate, which runs once this turn's I/O
+      // callbacks are done (a timer would run at the next turn's start, before the caller's awaited immediate).
+      nextTask: (run) => void (globalThis as unknown as { setImmediate(run: () => void): unknown }).setImmediate(run),
     }),
   }).outbox;
   defaultOutbox ??= outbox;
