@@ -4,7 +4,8 @@
 // wire,naive,burst,observations,unload,memory,relay,sizes,workerd (default all), BENCH_SUSTAINED (events per
 // sustained run, default 30 000: three times the queue bound, and a full run stays near 10 minutes on 2 cores),
 // BENCH_RELAY_REQUESTS (requests per relay run, default 500), BENCH_OUTAGES (collector outages in seconds for the
-// recovery part, default 10,60; `node bench/outage.mjs --outages 600` is the 10-minute one).
+// recovery part, default 10,60; `node bench/outage.mjs --outages 600` is the 10-minute one), BENCH_OBSERVATIONS
+// (observations per run of the observations part, default 2000).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -103,7 +104,10 @@ try {
   }
   if (only.has('observations')) {
     log('observations: page (Outbox via relay, OpenTelemetry web) and Node (Outbox, @langfuse/tracing + LangfuseSpanProcessor)…');
-    results.observations = await measureObservations(browser, collectorV4, { benchDir: path.join(root, 'bench'), dist, runs });
+    // BENCH_OBSERVATIONS: observations per run (default 2000; chunks of 100). A page's own task waits at most 100 ms
+    // behind the caller's tasks (src/platform/own-task.ts): runs longer than that show what a sustained caller pays.
+    const n = Number(process.env.BENCH_OBSERVATIONS ?? 2000);
+    results.observations = await measureObservations(browser, collectorV4, { benchDir: path.join(root, 'bench'), dist, runs, n });
     savePartial();
   }
   if (only.has('unload')) {
