@@ -30,6 +30,8 @@ export function startRecovery(
   let stopped = false;
   const watching = new Set<string>();
   let graceTimer: ReturnType<typeof setTimeout> | null = null;
+  /** When the armed grace timer fires (epoch ms); an earlier due time re-arms it. */
+  let graceAt = Infinity;
 
   async function drain(online = false): Promise<void> {
     if (stopped) return;
@@ -56,10 +58,14 @@ export function startRecovery(
         }, done);
       }
       const next = Math.min(store.nextRecoveryAt() ?? Infinity, spillsAt ?? Infinity);
-      if (next < Infinity && !stopped && graceTimer === null) {
+      if (next < graceAt && !stopped) {
         // Records sent with an answer never seen (stored or spilled): send them again once their grace is over.
+        // A timer armed for a later time (another owner's records) must not hold back these.
+        if (graceTimer !== null) clearTimeout(graceTimer);
+        graceAt = next;
         graceTimer = setTimeout(() => {
           graceTimer = null;
+          graceAt = Infinity;
           void drain();
         }, Math.max(0, next - Date.now()) + 100);
       }
