@@ -22,6 +22,22 @@ function run(label, cmd, args, env = {}) {
   return r.status === 0;
 }
 
+/** The failed tests' names, printed again under the closing lines (a CI log's tail is often all one sees). */
+const failures = [];
+/** An error's first line, without colour codes, cut to 300 characters ('' when there is none). */
+function firstLine(message) {
+  if (!message) return '';
+  const line = message.replace(/\u001b\[[0-9;]*m/g, '').split('\n').find((l) => l.trim() !== '') ?? '';
+  return ` — ${line.trim().slice(0, 300)}`;
+}
+/** A vitest JSON report's failed tests, as "file › test". */
+function vitestFailures(report, label) {
+  for (const file of report.testResults ?? []) {
+    for (const t of file.assertionResults ?? []) {
+      if (t.status === 'failed') failures.push(`${label}: ${path.relative(root, file.name)} › ${t.fullName ?? t.title}${firstLine(t.failureMessages?.[0])}`);
+    }
+  }
+}
 let passed = 0;
 let failed = 0;
 let skipped = 0;
@@ -48,6 +64,7 @@ if (existsSync(vitestJson)) {
   const r = JSON.parse(readFileSync(vitestJson, 'utf8'));
   passed += r.numPassedTests;
   failed += r.numFailedTests;
+  vitestFailures(r, 'vitest');
   const vSkipped = r.numPendingTests + r.numTodoTests;
   skipped += vSkipped;
   steps.push(`${vitestOk ? 'ok  ' : 'FAIL'} vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${vSkipped} skipped`);
@@ -72,19 +89,22 @@ try {
 /** Per project: tests passed (flaky counts as passed, and is shown), failed, skipped (fixme included). */
 function countByProject(report) {
   const by = {};
-  const walk = (suite) => {
+  const walk = (suite, titles = []) => {
     for (const spec of suite.specs ?? []) {
       for (const t of spec.tests) {
         const c = (by[t.projectName] ??= { passed: 0, failed: 0, skipped: 0, flaky: 0 });
         if (t.status === 'expected') c.passed++;
         else if (t.status === 'flaky') (c.passed++, c.flaky++);
         else if (t.status === 'skipped') c.skipped++;
-        else c.failed++;
+        else {
+          c.failed++;
+          failures.push(`${t.projectName}: ${[...titles, spec.title].join(' › ')}${firstLine(t.results?.at(-1)?.error?.message)}`);
+        }
       }
     }
-    for (const child of suite.suites ?? []) walk(child);
+    for (const child of suite.suites ?? []) walk(child, [...titles, child.title]);
   };
-  for (const suite of report.suites ?? []) walk(suite);
+  for (const suite of report.suites ?? []) walk(suite, [suite.title]);
   return by;
 }
 
@@ -121,6 +141,7 @@ if (!existsSync(process.env.WEBKIT_DRIVER_PATH ?? '/usr/bin/WebKitWebDriver') ||
   const wkOk = run('webkit tests (vitest, WebKitWebDriver)', bin('vitest'), ['run', '-c', 'vitest.webkit.config.ts', '--reporter=default', '--reporter=json', `--outputFile.json=${wkJson}`]);
   if (existsSync(wkJson)) {
     const r = JSON.parse(readFileSync(wkJson, 'utf8'));
+    vitestFailures(r, 'webkit');
     const wSkipped = r.numPendingTests + r.numTodoTests;
     passed += r.numPassedTests;
     failed += r.numFailedTests;
@@ -132,4 +153,5 @@ if (!existsSync(process.env.WEBKIT_DRIVER_PATH ?? '/usr/bin/WebKitWebDriver') ||
 
 console.log(`\n${steps.join('\n')}`);
 console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+for (const f of failures) console.log(`failed: ${f}`);
 process.exit(failed === 0 ? 0 : 1);

@@ -9,7 +9,7 @@
 import { promisifyRequest, type UseStore } from 'idb-keyval';
 import type { Storage, StoredEvent } from '../core/types';
 import { plain } from '../core/record';
-import type { SentNotes } from './sent-notes';
+import { ANSWERED, type SentNotes } from './sent-notes';
 
 /**
  * Write-ahead storage in IndexedDB. One record, a *segment*, per `append` call (the client appends once per task,
@@ -259,8 +259,10 @@ export function createIndexedDbStorage(opts: IndexedDbStorageOptions): IndexedDb
   let aliveSeen: string[] = [];
   /** The park mark to delete with the next write. */
   let parkOp: 'delete' | null = null;
-  /** Held records marked sent (id → epoch ms): what this owner's sent-note says. */
+  /** Held records marked sent (id → epoch ms, or ANSWERED): what this owner's sent-note says. */
   const noted = new Map<string, number>();
+  /** Rewrites this owner's sent-note from `noted` (drops it when empty); false when localStorage refused it. */
+  const writeNote = () => (noted.size > 0 ? opts.sentNotes?.write(owner, noted) : void opts.sentNotes?.drop(owner));
 
   // ---- the connection ----
   let dbp: Promise<IDBDatabase> | null = null;
@@ -534,7 +536,7 @@ export function createIndexedDbStorage(opts: IndexedDbStorageOptions): IndexedDb
             // Read now, after the liveness query: an owner that query saw gone wrote its last note before it.
             const found = notes();
             const markedAt = new Map<string, number>();
-            for (const [, marks] of found) for (const [id, t] of marks) markedAt.set(id, Math.max(t, markedAt.get(id) ?? t));
+            for (const [, marks] of found) for (const [id, t] of marks) markedAt.set(id, t === ANSWERED || markedAt.get(id) === ANSWERED ? ANSWERED : Math.max(t, markedAt.get(id) ?? t));
             staleNotes = found.map(([o]) => o).filter((o) => !alive(o) && !parkedUntil.has(o));
             let budget = max;
             keysReq.result.forEach((k, i) => {
@@ -600,6 +602,10 @@ export function createIndexedDbStorage(opts: IndexedDbStorageOptions): IndexedDb
           continue;
         }
         const note = markedAt.get(e.id);
+        if (note === ANSWERED) {
+          marked = true; // answered before its owner's removal committed: delivered (or refused for good), so it goes
+          continue;
+        }
         if (note !== undefined && !(e.sentAt! >= note)) {
           e = { ...e, sentAt: note };
           marked = true;
@@ -652,9 +658,9 @@ export function createIndexedDbStorage(opts: IndexedDbStorageOptions): IndexedDb
     },
     remove(ids) {
       let touched = false;
-      const wasNoted = noted.size > 0;
+      const answered: string[] = [];
       for (const id of ids) {
-        noted.delete(id);
+        if (noted.has(id)) noted.set(id, ANSWERED), answered.push(id);
         const key = keyOf.get(id);
         if (key === undefined) continue;
         keyOf.delete(id);
@@ -662,10 +668,19 @@ export function createIndexedDbStorage(opts: IndexedDbStorageOptions): IndexedDb
         dirty.add(key);
         touched = true;
       }
-      // This owner's marked records are all settled: its note goes (a note left behind only withholds ids no longer stored).
-      if (wasNoted && noted.size === 0) opts.sentNotes?.drop(owner);
       // A crash before this is written only means a duplicate send later (deduplicated by id), never a loss.
-      return touched ? request(false) : Promise.resolve();
+      const written = touched ? request(false) : Promise.resolve();
+      if (answered.length > 0) {
+        // Marked records answered as the page leaves (a keepalive's answer between beforeunload and pagehide): the
+        // note says so synchronously, since the removal may not commit before the document is gone, and forgets
+        // them once it has (the note goes with the last of them).
+        writeNote();
+        written.then(() => {
+          for (const id of answered) noted.delete(id);
+          writeNote();
+        }, () => undefined);
+      }
+      return written;
     },
     markSent(ids, at) {
       const keys = new Set<string>();
@@ -679,7 +694,7 @@ export function createIndexedDbStorage(opts: IndexedDbStorageOptions): IndexedDb
       }
       if (keys.size === 0) return Promise.resolve();
       // A sent-note, written synchronously: stored before this task ends, however soon the document goes.
-      if (opts.sentNotes?.write(owner, noted)) return Promise.resolve();
+      if (writeNote()) return Promise.resolve();
       // Without one: the segments, in a transaction issued at once, not behind a write still running (see writeNow).
       for (const key of keys) dirty.add(key);
       return writeNow();

@@ -10,6 +10,11 @@
  * Every failure here costs a duplicate (the IndexedDB mark is written instead), never a record.
  */
 export const SENT_PREFIX = 'outbox:sent:';
+/**
+ * A mark's time when the record's answer was seen and its removal is being written: the note says so at once, so a
+ * document gone before that removal commits leaves a record the next load drops instead of resending what arrived.
+ */
+export const ANSWERED = 0;
 
 /** One client's note as read back: its owner, and [record id, when it was sent (epoch ms)] pairs. */
 export type SentNote = [owner: string, marks: [string, number][]];

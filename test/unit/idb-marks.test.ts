@@ -5,7 +5,7 @@ import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createIndexedDbStorage, SENT_GRACE_MS } from '../../src/storage/indexeddb';
-import { SENT_PREFIX, sentNotes } from '../../src/storage/sent-notes';
+import { ANSWERED, SENT_PREFIX, sentNotes } from '../../src/storage/sent-notes';
 import { ev } from '../helpers/storage-contract';
 
 const T0 = 1_750_000_000_000;
@@ -158,6 +158,50 @@ describe('sent-notes', () => {
     expect(await b.recover()).toEqual([]); // withheld by the sentAt in the segment
     expect(b.nextRecoveryAt()).toBe(T0 + SENT_GRACE_MS);
     await b.close();
+  });
+
+  it('a marked record answered as the page leaves is noted as answered at once: gone before its removal commits, the next load drops it instead of resending', async () => {
+    // Firefox, 2000 events then leaving (unload-leave.spec.ts): a keepalive sent at beforeunload was answered before
+    // pagehide, its removal had not committed when the document went, and the next load resent its 222 records.
+    let t = T0;
+    const now = () => t;
+    const live = new Set(['a', 'b']);
+    const liveOwners = async () => new Set(live);
+    // Removals written only after 60 s: the document is gone long before.
+    const a = createIndexedDbStorage({ owner: 'a', now, liveOwners, sentNotes, removeDelayMs: 60_000 });
+    const batch = [ev(T0 + 1), ev(T0 + 2), ev(T0 + 3)];
+    await a.append(batch);
+    await a.markSent!([batch[0]!.id, batch[1]!.id], T0);
+    void a.remove([batch[0]!.id]); // its answer: the removal waits for its write
+    expect(JSON.parse(ls.map.get(`${SENT_PREFIX}a`)!)).toEqual([
+      [batch[0]!.id, ANSWERED],
+      [batch[1]!.id, T0],
+    ]);
+    live.delete('a'); // gone without its removal written
+    const b = createIndexedDbStorage({ owner: 'b', now, liveOwners, sentNotes });
+    expect((await b.recover()).map((e) => e.id)).toEqual([batch[2]!.id]);
+    t = T0 + SENT_GRACE_MS;
+    expect((await b.recover()).map((e) => e.id)).toEqual([batch[1]!.id]); // the unanswered one after the grace; never batch[0]
+    expect(await b.recover()).toEqual([]);
+    await b.close();
+  });
+
+  it('an answered mark leaves the note once its removal has committed', async () => {
+    const now = () => T0;
+    const a = createIndexedDbStorage({ owner: 'a', now, liveOwners: async () => new Set(['a']), sentNotes });
+    const batch = [ev(T0 + 1), ev(T0 + 2)];
+    await a.append(batch);
+    await a.markSent!(batch.map((e) => e.id), T0);
+    const removing = a.remove([batch[0]!.id]);
+    expect(JSON.parse(ls.map.get(`${SENT_PREFIX}a`)!)).toEqual([
+      [batch[0]!.id, ANSWERED],
+      [batch[1]!.id, T0],
+    ]);
+    await removing;
+    expect(JSON.parse(ls.map.get(`${SENT_PREFIX}a`)!)).toEqual([[batch[1]!.id, T0]]);
+    await a.remove([batch[1]!.id]);
+    expect(ls.map.has(`${SENT_PREFIX}a`)).toBe(false);
+    await a.close();
   });
 
   it('segments of the layout before notes (sentAt in the records) are read as before, with a note applied on top', async () => {
