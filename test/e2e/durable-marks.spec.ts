@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { startCollector, type Collector } from '../../demo/collector/server.mjs';
 import { authenticatedRequests, boot, delivered, expectDelivered, staticDirs, storedCount, trackPadded, watchErrors } from './fixtures/unload-helpers';
 import { readSentMarks, storedSegments } from './fixtures/page';
@@ -47,27 +47,38 @@ function holdStore(ms: number): Promise<void> {
   });
 }
 
-test('2000 events toward a relay, the page leaves while another tab holds the store: the keepalive records stay marked, 0 duplicates', async ({ context }) => {
-  const errors: string[] = [];
+/** A grace of a minute (a relay's is 5 s): no record whose answer nobody saw is sent again within a test here. */
+const OPTIONS = () => ({ ...QUIET, relay: collector.endpoint, timing: { sentGraceMs: 60_000 } });
+
+/**
+ * Boots a page, tracks 2000 records tagged `tag` and waits for their commit; then, while another tab of the origin
+ * holds the store for `holdMs`, the page goes to `leaveTo`. Returns once the hold is over (whatever the leaving
+ * page began has committed or is gone), with how many records had arrived, and the other tab (the caller closes it).
+ */
+async function leaveWhileHeld(context: BrowserContext, errors: string[], tag: string, holdMs: number, leaveTo: string): Promise<{ page: Page; other: Page; sent: number }> {
   const page = await context.newPage();
   watchErrors(page, errors);
-  // A relay's sent-grace is 5 s: past it marked records are sent again on purpose (the relay drops them by id). The
-  // other tab holds the store 4 s, so the grace here is a minute: a duplicate then means a mark that was not stored.
-  const options = { ...QUIET, relay: collector.endpoint, timing: { sentGraceMs: 60_000 } };
   await page.goto(`${collector.url}/fixtures/blank.html`);
-  await boot(page, options);
-  await trackPadded(page, 'held', 2000);
+  await boot(page, OPTIONS());
+  await trackPadded(page, tag, 2000);
   await expect.poll(() => storedCount(page), { timeout: 15_000 }).toBe(2000);
 
   const other = await context.newPage();
   await other.goto(`${collector.url}/fixtures/blank.html`);
-  const held = other.evaluate(holdStore, 4000);
+  const held = other.evaluate(holdStore, holdMs);
   await expect.poll(() => other.evaluate(() => (window as unknown as { held?: boolean }).held === true)).toBe(true);
 
-  await page.goto('about:blank');
-  await held; // the other tab's transaction is over: whatever the leaving page began has committed or is gone
+  await page.goto(leaveTo);
+  await held;
   await page.waitForTimeout(500);
-  const sent = delivered(collector, 'held').unique;
+  return { page, other, sent: delivered(collector, tag).unique };
+}
+
+test('2000 events toward a relay, the page leaves while another tab holds the store: the keepalive records stay marked, 0 duplicates', async ({ context }) => {
+  const errors: string[] = [];
+  // The other tab holds the store 4 s: past a relay's 5 s sent-grace marked records would be sent again on purpose,
+  // so the grace here is a minute and a duplicate means a mark that was not stored.
+  const { page, other, sent } = await leaveWhileHeld(context, errors, 'held', 4000, 'about:blank');
   expect(sent).toBeGreaterThan(0);
   expect(authenticatedRequests(collector)).toBeGreaterThan(0);
 
@@ -77,7 +88,7 @@ test('2000 events toward a relay, the page leaves while another tab holds the st
   const arrived = new Set(collector.events().filter((e) => (e.body as { tag?: string })?.tag === 'held').map((e) => e.id));
   const unmarked = [...arrived].filter((id) => !marked.has(id)).length;
 
-  await boot(page, options);
+  await boot(page, OPTIONS());
   await expectDelivered(collector, 'held', 2000, 30_000);
   const total = delivered(collector, 'held');
   console.log(`[marks] ${sent}/2000 after leaving, ${marked.size} marked, ${unmarked} delivered but unmarked; total 2000, duplicates ${total.duplicates}`);
@@ -104,25 +115,7 @@ test('a keepalive answered while the page leaves, its removal held back by anoth
   // went, and the next load sent those 222 records again. Here the navigation's answer takes 2 s (the leaving page
   // sees its keepalive's answer meanwhile) and another tab holds the store (the removal cannot commit).
   const errors: string[] = [];
-  const page = await context.newPage();
-  watchErrors(page, errors);
-  // A grace of a minute: the records of a keepalive whose answer nobody saw are not sent again within this test, so
-  // any duplicate is a record whose answer was seen.
-  const options = { ...QUIET, relay: collector.endpoint, timing: { sentGraceMs: 60_000 } };
-  await page.goto(`${collector.url}/fixtures/blank.html`);
-  await boot(page, options);
-  await trackPadded(page, 'answered', 2000);
-  await expect.poll(() => storedCount(page), { timeout: 15_000 }).toBe(2000);
-
-  const other = await context.newPage();
-  await other.goto(`${collector.url}/fixtures/blank.html`);
-  const held = other.evaluate(holdStore, SLOW_PAGE_MS + 3000);
-  await expect.poll(() => other.evaluate(() => (window as unknown as { held?: boolean }).held === true)).toBe(true);
-
-  await page.goto(`${collector.url}/slow-page`);
-  await held;
-  await page.waitForTimeout(500);
-  const sent = delivered(collector, 'answered').unique;
+  const { page, other, sent } = await leaveWhileHeld(context, errors, 'answered', SLOW_PAGE_MS + 3000, `${collector.url}/slow-page`);
 
   // Before the next load's client starts: the answered records are still stored (their removal never committed)
   // and noted as answered; every delivered record still stored is marked.
@@ -133,7 +126,7 @@ test('a keepalive answered while the page leaves, its removal held back by anoth
   const arrived = collector.events().filter((e) => (e.body as { tag?: string })?.tag === 'answered').map((e) => e.id);
   const unmarked = arrived.filter((id) => stored.has(id) && !marked.has(id)).length;
 
-  await boot(page, options);
+  await boot(page, OPTIONS());
   await expectDelivered(collector, 'answered', 2000, 30_000);
   await page.waitForTimeout(1000); // a resend of what was answered would come with the rest: give it time to arrive
   const total = delivered(collector, 'answered');
