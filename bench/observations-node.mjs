@@ -23,13 +23,14 @@ const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 async function open() {
   if (client === 'outbox') {
     const { createOutbox } = await import('../dist/node.js');
-    const outbox = createOutbox({ baseUrl: url, ...auth });
+    const outbox = createOutbox({ baseUrl: url, ...auth, ...(n > 10_000 && { maxQueueEvents: n }) }); // a run fits the queue
     return { api: outbox, flush: outbox.flush, close: outbox.shutdown };
   }
   const { NodeTracerProvider } = await import('@opentelemetry/sdk-trace-node');
   const { LangfuseSpanProcessor } = await import('@langfuse/otel');
   const tracing = await import('@langfuse/tracing');
-  const processor = new LangfuseSpanProcessor({ baseUrl: url, ...auth }); // its defaults: batched export
+  // Its defaults: batched export (queue bound: OTEL_BSP_MAX_QUEUE_SIZE, which the parent raises to n past 2048).
+  const processor = new LangfuseSpanProcessor({ baseUrl: url, ...auth });
   const provider = new NodeTracerProvider({ spanProcessors: [processor] });
   provider.register(); // AsyncLocalStorage context, as an app using startActiveObservation sets up
   tracing.setLangfuseTracerProvider(provider);

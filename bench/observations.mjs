@@ -91,11 +91,13 @@ async function measurePage(browser, collector, relay, otelWeb, { n, runs }) {
   const { page, cdp, errors, context } = await openPage(browser, collector);
   try {
     await page.evaluate(
-      async ({ relayUrl, otelPath, otlpUrl, basic }) => {
+      async ({ relayUrl, otelPath, otlpUrl, basic, n }) => {
         const { observationWork, otelWork, activeWork, otelActiveWork, makeObserveWork, makeOtelObserveWork } = await import('/bench/observation-work.mjs');
         const { createOtelWeb } = await import(otelPath);
-        const outbox = window.__ob.createOutbox({ relay: relayUrl, publicKey: 'pk-bench' }); // IndexedDB, defaults
-        const otel = createOtelWeb({ url: otlpUrl, headers: { Authorization: basic } });
+        // IndexedDB, defaults; past the default queue bounds (10 000 records, 2 048 spans) both queues hold a whole
+        // run, so BENCH_OBSERVATIONS=20000 measures blocking rather than drops (and waits for no missing span).
+        const outbox = window.__ob.createOutbox({ relay: relayUrl, publicKey: 'pk-bench', ...(n > 10_000 && { maxQueueEvents: n }) });
+        const otel = createOtelWeb({ url: otlpUrl, headers: { Authorization: basic }, ...(n > 2048 && { maxQueueSize: n }) });
         const store = window.__ob.durableStorageOf?.(outbox);
         const observed = makeObserveWork(outbox.observe);
         const otelObserved = makeOtelObserveWork(otel.tracer);
@@ -108,7 +110,7 @@ async function measurePage(browser, collector, relay, otelWeb, { n, runs }) {
           'otel-web-observe': { work: otelObserved, flush: otel.flush },
         };
       },
-      { relayUrl: relay.url, otelPath: otelWeb.urlPath, otlpUrl: collector.otlpEndpoint, basic: BASIC },
+      { relayUrl: relay.url, otelPath: otelWeb.urlPath, otlpUrl: collector.otlpEndpoint, basic: BASIC, n },
     );
     const per = { outbox: [], 'otel-web': [], 'outbox-active': [], 'otel-web-active': [], 'outbox-observe': [], 'otel-web-observe': [] };
     const pairs = [['outbox', 'otel-web'], ['outbox-active', 'otel-web-active'], ['outbox-observe', 'otel-web-observe']];
@@ -152,6 +154,8 @@ async function measurePage(browser, collector, relay, otelWeb, { n, runs }) {
 
 async function measureNode(benchDir, collector, client, { n, runs, kind }) {
   const { stdout } = await run(process.execPath, [path.join(benchDir, 'observations-node.mjs'), client, collector.url, String(n), String(runs), kind], {
+    // Past the default queue bound (2048 spans) Langfuse's BatchSpanProcessor holds a whole run, as Outbox's does.
+    env: { ...process.env, ...(n > 2048 && { OTEL_BSP_MAX_QUEUE_SIZE: String(n) }) },
     timeout: 300_000,
     maxBuffer: 1 << 20,
   });
