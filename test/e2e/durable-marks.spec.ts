@@ -1,7 +1,7 @@
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { startCollector, type Collector } from '../../demo/collector/server.mjs';
 import { authenticatedRequests, boot, delivered, expectDelivered, staticDirs, storedCount, trackPadded, watchErrors } from './fixtures/unload-helpers';
-import { readSentMarks, storedSegments } from './fixtures/page';
+import { readSentNotes, sentMarks, storedSegments } from './fixtures/page';
 
 // The sent-marks of the unload path must be stored by the time the document is gone, or the next load resends at
 // once what the leaving page's keepalive already delivered (a duplicate Langfuse stores as its own row). Here the
@@ -84,7 +84,7 @@ test('2000 events toward a relay, the page leaves while another tab holds the st
 
   // Before the next load's client starts: what is marked (segments' sentAt and the sent-notes in localStorage).
   await page.goto(`${collector.url}/fixtures/blank.html`);
-  const marked = new Set(await page.evaluate(readSentMarks));
+  const marked = await sentMarks(page);
   const arrived = new Set(collector.events().filter((e) => (e.body as { tag?: string })?.tag === 'held').map((e) => e.id));
   const unmarked = [...arrived].filter((id) => !marked.has(id)).length;
 
@@ -98,17 +98,6 @@ test('2000 events toward a relay, the page leaves while another tab holds the st
   await other.close();
 });
 
-/** In the page: ids the sent-notes say were answered (time 0: src/storage/sent-notes.ts ANSWERED). Self-contained. */
-function readAnsweredNotes(): string[] {
-  const ids: string[] = [];
-  for (let i = 0; i < localStorage.length; i++) {
-    const key = localStorage.key(i);
-    if (!key?.startsWith('outbox:sent:')) continue;
-    for (const [id, at] of JSON.parse(localStorage.getItem(key) ?? '[]') as [string, number][]) if (at === 0) ids.push(id);
-  }
-  return ids;
-}
-
 test('a keepalive answered while the page leaves, its removal held back by another tab: the next load does not send those records again', async ({ context }) => {
   // Firefox, unload-leave's 2000 events (1 of 4 suite runs under load, 2026-12-07): the keepalive sent at beforeunload
   // was answered before pagehide, the note lost its marks at once, the removal had not committed when the document
@@ -120,8 +109,8 @@ test('a keepalive answered while the page leaves, its removal held back by anoth
   // Before the next load's client starts: the answered records are still stored (their removal never committed)
   // and noted as answered; every delivered record still stored is marked.
   await page.goto(`${collector.url}/fixtures/blank.html`);
-  const answered = await page.evaluate(readAnsweredNotes);
-  const marked = new Set(await page.evaluate(readSentMarks));
+  const answered = (await page.evaluate(readSentNotes)).filter(([, at]) => at === 0);
+  const marked = await sentMarks(page);
   const stored = new Set((await storedSegments(page)).flatMap((s) => s.events.map((e) => e.id)));
   const arrived = collector.events().filter((e) => (e.body as { tag?: string })?.tag === 'answered').map((e) => e.id);
   const unmarked = arrived.filter((id) => stored.has(id) && !marked.has(id)).length;

@@ -1,6 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { startCollector, type Collector } from '../../demo/collector/server.mjs';
 import { boot, delivered, expectDelivered, staticDirs, trackPadded, authenticatedRequests, watchErrors } from './fixtures/unload-helpers';
+import { readSpilled } from './fixtures/page';
 
 // Leaving for another site right after tracking: the page lives on 127.0.0.1, the next page on localhost (another
 // host, so another site, and in Firefox another content process). Only the unload path can deliver (nothing
@@ -100,19 +101,10 @@ function holdWriteAhead(): Promise<void> {
   });
 }
 
-/** In the page: the spilled records in localStorage, and how many of them carry a sent mark. */
-function spilledRecords(): { records: number; marked: number } {
-  let records = 0;
-  let marked = 0;
-  for (let i = 0; i < localStorage.length; i++) {
-    const key = localStorage.key(i)!;
-    if (!key.startsWith('outbox:spill:')) continue;
-    for (const e of JSON.parse(localStorage.getItem(key)!).events as { sentAt?: number }[]) {
-      records++;
-      if (typeof e.sentAt === 'number') marked++;
-    }
-  }
-  return { records, marked };
+/** The spilled records in the page's localStorage, and how many of them carry a sent mark. */
+async function spilledRecords(page: Page): Promise<{ records: number; marked: number }> {
+  const spilled = await page.evaluate(readSpilled);
+  return { records: spilled.length, marked: spilled.filter((e) => typeof e.sentAt === 'number').length };
 }
 
 for (const keepalive of ['arrives', 'is lost'] as const) {
@@ -140,15 +132,15 @@ for (const keepalive of ['arrives', 'is lost'] as const) {
     collector.setFault({ mode: 'none' });
 
     await page.goto(`${collector.url}/fixtures/blank.html`);
-    const spilled = await page.evaluate(spilledRecords);
+    const spilled = await spilledRecords(page);
     await boot(page, options);
     await page.waitForTimeout(1000);
     const withinGrace = { unique: delivered(collector, 'held').unique, arrivals: arrivalsOf(collector, 'held') };
-    const spilledWithinGrace = await page.evaluate(spilledRecords);
+    const spilledWithinGrace = await spilledRecords(page);
     const checkedAt = Date.now() - left;
 
     // After the grace: the spill is adopted and sent, then released.
-    await expect.poll(() => page.evaluate(spilledRecords), { timeout: GRACE_MS + 10_000 }).toEqual({ records: 0, marked: 0 });
+    await expect.poll(() => spilledRecords(page), { timeout: GRACE_MS + 10_000 }).toEqual({ records: 0, marked: 0 });
     await expectDelivered(collector, 'held', EVENTS, 10_000);
     await expect.poll(() => arrivalsOf(collector, 'held'), { timeout: 10_000 }).toBe(keepalive === 'arrives' ? 2 * EVENTS : EVENTS);
     const duplicates = arrivalsOf(collector, 'held') - EVENTS;

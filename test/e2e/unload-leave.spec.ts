@@ -1,7 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { startCollector, type Collector } from '../../demo/collector/server.mjs';
 import { authenticatedRequests, beaconRequests, boot, delivered, expectDelivered, staticDirs, storedCount, trackPadded, watchErrors } from './fixtures/unload-helpers';
-import { readSentMarks, readStoredSegments } from './fixtures/page';
+import { readSpilled, readStoredSegments, sentMarks } from './fixtures/page';
 
 // Leaving the page right after tracking: the unload path (keepalive fetch, fetchLater, sendBeacon) must carry what
 // fits in the 64 KiB budget, and IndexedDB must keep the rest for the next load of the same origin.
@@ -16,16 +16,6 @@ test.beforeAll(async () => {
 });
 test.afterAll(() => collector.close());
 test.beforeEach(() => collector.reset());
-
-/** In the page: the records of every pagehide spill (`outbox:spill:<owner>`, src/platform/spill.ts). Self-contained. */
-function readSpilled(): { id: string; sentAt?: number }[] {
-  const out: { id: string; sentAt?: number }[] = [];
-  for (let i = 0; i < localStorage.length; i++) {
-    const key = localStorage.key(i);
-    if (key?.startsWith('outbox:spill:')) out.push(...((JSON.parse(localStorage.getItem(key) ?? '{}') as { events?: { id: string; sentAt?: number }[] }).events ?? []));
-  }
-  return out;
-}
 
 /** Nothing is sent by itself: only the unload path can deliver. */
 const QUIET = { flushAt: 10_000, flushInterval: 3600, maxBatchBytes: 4 << 20 };
@@ -120,7 +110,7 @@ for (const [name, options] of [
     // before its removal committed (platform-facts §12). (A normal send under way as the page left, with default
     // options, is not marked: its records may arrive twice.)
     await page.goto(`${collector.url}/fixtures/blank.html`);
-    const marked = new Set(await page.evaluate(readSentMarks));
+    const marked = await sentMarks(page);
     const stored = new Set((await page.evaluate(readStoredSegments)).flatMap((s) => s.events.map((e) => e.id)));
     // The pagehide spill (localStorage) holds records too; those it keeps with `sentAt` are marked.
     for (const e of await page.evaluate(readSpilled)) (stored.add(e.id), e.sentAt !== undefined && marked.add(e.id));

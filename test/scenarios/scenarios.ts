@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { startCollector, type Collector } from '../../demo/collector/server.mjs';
-import { countWorkboxRequests, readSentMarks, readStoredSegments } from '../e2e/fixtures/page';
+import { countWorkboxRequests, marksOf, readSentNotes, readStoredSegments } from '../e2e/fixtures/page';
 import { startRelayApp, RELAY_PK } from '../e2e/fixtures/relay-app';
 import type { BrowserDriver, Tab } from './driver';
 
@@ -158,10 +158,8 @@ const lifecycle = (tab: Tab) => tab.evaluate(() => (window as unknown as { __lif
 /** The browser entry's durable queue (database `outbox`, committed segments only): events, and sent-marks (with the sent-notes). */
 async function stored(tab: Tab): Promise<{ events: number; marked: string[] }> {
   const segs = await tab.evaluate(readStoredSegments);
-  return {
-    events: segs.reduce((n, s) => n + s.events.length, 0),
-    marked: await tab.evaluate(readSentMarks),
-  };
+  const marked = marksOf(segs, await tab.evaluate(readSentNotes));
+  return { events: segs.reduce((n, s) => n + s.events.length, 0), marked: [...marked] };
 }
 
 const storedEvents = async (tab: Tab) => (await stored(tab)).events;
