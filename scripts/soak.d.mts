@@ -16,6 +16,8 @@ export interface SoakResult {
   /** Times a service worker of the run stopped (e.g. its renderer crashed with a tab). */
   workerStops: number;
   duplicatesByCause: Record<string, { duplicates: number; ids: number; sentBy: { worker: number; page: number } }>;
+  /** With the relay: its receipts queries and counters. */
+  relay?: { receiptQueries: { asked: number; ids: number } } & Record<string, unknown>;
   /** Duplicates the collector's store ignored (its own count). */
   storeDuplicates: number;
   requests: number;
@@ -27,5 +29,5 @@ export interface SoakResult {
 }
 export declare const MAX_DUPLICATE_SHARE: number;
 /** `judgeDuplicates: false` leaves duplicates out of `problems` (they are still counted and printed). */
-export declare function runSoak(opts?: { seconds?: number; seed?: number; tabs?: number; sw?: boolean; log?: (line: string) => void; judgeDuplicates?: boolean }): Promise<SoakResult>;
+export declare function runSoak(opts?: { seconds?: number; seed?: number; tabs?: number; sw?: boolean; relay?: boolean; log?: (line: string) => void; judgeDuplicates?: boolean }): Promise<SoakResult>;
 export declare function formatTable(result: SoakResult): string;

@@ -4,12 +4,20 @@
 // loss (a record committed before a crash, or tracked by a document that was not crashed, that never arrived), on
 // duplicates above 0.1 % of the records (before any dedup), and on broken conservation in a surviving tab; it
 // prints duplicates by cause. Fixed seed (printed); bounded in time and in records; everything on 127.0.0.1.
-// Usage: npm run soak -- --minutes N [--seed S] [--tabs T] [--no-sw]
+//
+// By default the tabs send through `outbox/relay` (mounted at /lf on the collector's server, forwarding to the
+// collector): the tabs use `createOutbox({ relay: '/lf' })` and the worker asks the relay's receipts before a resend.
+// Duplicates are then counted at the relay's ingress, before its dedup, from the relay's own answer per id (an id
+// the relay answered as taken, arriving again, is a duplicate whether or not the relay forwarded it); the collector
+// behind it still counts its arrivals (printed as "the store saw"). `--direct` sends to the collector itself, as
+// pages that send scores straight to Langfuse do; there nothing can tell a resend that the first arrived.
+// Usage: npm run soak -- --minutes N [--seed S] [--tabs T] [--no-sw] [--direct]
 import { chromium } from '@playwright/test';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCollector } from '../demo/collector/server.mjs';
 import { CHROMIUM_ARGS, findChromium } from './chromium.mjs';
+import { relayIngress } from './relay-ingress.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** The build the tabs load: OUTBOX_DIST (another build, to compare) or this tree's dist/. */
@@ -65,16 +73,25 @@ async function waitFor(fn, timeoutMs, stepMs = 100) {
  * Runs the soak and returns its result (never throws for a failed check: `ok` says it).
  * @param {{ seconds?: number, seed?: number, tabs?: number, log?: (line: string) => void }} opts
  */
-export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 3, sw = true, log = console.log, judgeDuplicates = true } = {}) {
+export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 3, sw = true, relay: viaRelay = true, log = console.log, judgeDuplicates = true } = {}) {
   const rand = prng(seed);
   const run = `soak-${seed}-${Date.now().toString(36)}`;
-  log(`[soak] seed ${seed}, ${tabCount} tabs, ${seconds} s, service worker ${sw ? 'on' : 'off'}, run ${run}`);
+  log(`[soak] seed ${seed}, ${tabCount} tabs, ${seconds} s, service worker ${sw ? 'on' : 'off'}, ${viaRelay ? 'through the relay at /lf' : 'straight to the collector'}, run ${run}`);
+  /** The relay's ingress (with the relay): every arrival of each id the relay answered as taken, and the queries. */
+  const ingress = viaRelay
+    ? await relayIngress({
+        dist,
+        options: (upstream) => ({ upstream: { baseUrl: upstream, publicKey: 'pk-soak', secretKey: 'sk-soak' }, publicKeys: ['pk-soak'], allowEventTypes: ['event-create'], rateLimit: false }),
+        upstream: () => collector.url,
+      })
+    : undefined;
   const collector = await startCollector({
     staticDirs: [
       { prefix: '/dist/', dir: dist },
       { prefix: '/fixtures/', dir: path.join(root, 'test/e2e/fixtures') },
       { prefix: '/', dir: dist }, // /outbox-sw.js, so its scope covers the fixture pages
     ],
+    mounts: ingress ? [{ prefix: RELAY_PREFIX, listener: ingress.listener }] : [],
   });
   const browser = await chromium.launch({ executablePath: await findChromium(), args: CHROMIUM_ARGS, headless: true });
   const context = await browser.newContext();
@@ -82,7 +99,7 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
   // under crash chaos) would hang the soak forever. Bound them as the library does by itself.
   context.setDefaultTimeout(30_000);
   context.setDefaultNavigationTimeout(30_000);
-  const url = (tab, n) => `${collector.url}/fixtures/reliability-soak.html?tab=${tab}&n=${n}${sw ? '' : '&sw=0'}`;
+  const url = (tab, n) => `${collector.url}/fixtures/reliability-soak.html?tab=${tab}&n=${n}${sw ? '' : '&sw=0'}${viaRelay ? `&relay=${RELAY_PREFIX}` : ''}`;
   /** Every id handed to `track`, recorded before the call, with the document (tab, serial) that tracked it. */
   const tracked = new Map();
   /** Ids a crash may have taken: not committed to IndexedDB when the crash was ordered (platform-facts §4). */
@@ -338,7 +355,7 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
   const stats = collector.stats();
   // Every accepted arrival, before any dedup: an id arriving n times is n − 1 duplicates, each given the cause
   // that ended the document which tracked it before that arrival (or 'document alive' when it had not ended).
-  const arrivals = collector.arrivals();
+  const arrivals = ingress ? ingress.arrivals : collector.arrivals();
   const byCause = {};
   /** The first few duplicates told in full: each arrival (via, the answer's status), how the document ended, what happened around. */
   const storiesOf = {};
@@ -405,6 +422,7 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
     workerStops: workerStops.length,
     duplicatesByCause: Object.fromEntries(Object.entries(byCause).map(([k, v]) => [k, { duplicates: v.duplicates, ids: v.ids.size, sentBy: { worker: v.worker, page: v.page }, answerLost: v.answerLost, workerDied: v.workerDied }])),
     storeDuplicates: stats.duplicates,
+    relay: ingress ? { receiptQueries: ingress.queries, ...pickRelayStats(ingress.stats()) } : undefined,
     requests: stats.requests,
     byStatus: stats.byStatus,
     actions,
@@ -418,6 +436,14 @@ export async function runSoak({ seconds = 60, seed = 20261201, tabs: tabCount = 
   await within(20_000, browser.close(), 'browser close').catch(() => undefined);
   await collector.close();
   return result;
+}
+
+/** Where the soak mounts the relay on the collector's server (the tabs' `relay` option). */
+const RELAY_PREFIX = '/lf';
+
+/** The relay counters the closing table prints. */
+function pickRelayStats(s) {
+  return { received: s.received, forwarded: s.forwarded, duplicates: s.duplicates, receipts: s.receipts };
 }
 
 const pct = (n, of) => `${of === 0 ? 0 : ((100 * n) / of).toFixed(2)} %`;
@@ -434,6 +460,7 @@ export function formatTable(r) {
       ([k, v]) =>
         `  ${k.padEnd(17)} ${String(v.duplicates).padStart(10)} ${String(v.ids).padStart(4)} ${String(v.sentBy.worker).padStart(16)} ${String(v.sentBy.page).padStart(9)} ${String(v.answerLost).padStart(18)} ${String(v.workerDied).padStart(18)}`,
     ),
+    ...(r.relay ? [`  relay     ${r.relay.receiptQueries.asked} receipts queries (${r.relay.receiptQueries.ids} ids asked); its stats ${JSON.stringify(r.relay).replace(/"/g, '')}`] : []),
     `  requests  ${r.requests} (${Object.entries(r.byStatus).map(([k, v]) => `${k}:${v}`).join(' ')})`,
     `  actions   ${Object.entries(r.actions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     `  faults    ${Object.entries(r.faults).map(([k, v]) => `${k} ${v}`).join(', ')}`,
@@ -455,6 +482,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   };
   const minutes = arg('minutes', 1);
   const sw = !process.argv.includes('--no-sw');
-  const result = await runSoak({ seconds: Math.round(minutes * 60), seed: arg('seed', 20261201), tabs: arg('tabs', 3), sw });
+  const relay = !process.argv.includes('--direct');
+  const result = await runSoak({ seconds: Math.round(minutes * 60), seed: arg('seed', 20261201), tabs: arg('tabs', 3), sw, relay });
   process.exit(result.ok ? 0 : 1);
 }

@@ -7,7 +7,8 @@
  *
  * or from your own worker, with `self.OUTBOX_SW_CONFIG = { endpoint, queueName, maxRetentionMinutes }` set
  * before `importScripts('/outbox-sw.js')` (the object wins over the query string, key by key).
- * Query keys: `endpoint` (default '/api/public/ingestion'), `queue` (default 'outbox'), `retention` (minutes,
+ * Query keys: `endpoint` (default '/api/public/ingestion'), `receipts` (an Outbox relay's receipts URL, e.g.
+ * '/lf/outbox/receipts': asked before a stored request of unknown fate is sent again), `queue` (default 'outbox'), `retention` (minutes,
  * default 7 days), `timeout` (ms per replayed request, default 30000), `sync=0` (act as if there were no
  * SyncManager). It activates at once (skipWaiting + clients.claim) so the page that registers it is controlled.
  */
@@ -22,6 +23,7 @@ const config = self.OUTBOX_SW_CONFIG ?? {};
 installOutboxSync({
   endpoint: config.endpoint ?? query.get('endpoint') ?? '/api/public/ingestion',
   queueName: config.queueName ?? query.get('queue') ?? undefined,
+  receipts: config.receipts ?? query.get('receipts') ?? undefined,
   maxRetentionMinutes: config.maxRetentionMinutes ?? number('retention'),
   requestTimeoutMs: config.requestTimeoutMs ?? number('timeout'),
   forceSyncFallback: config.forceSyncFallback ?? query.get('sync') === '0',

@@ -7,6 +7,8 @@ import { relayOf } from '../transport/unload';
 import { createTabLock, newTabId, type TabLock } from './tabs';
 import type { PageSteps } from './lifecycle';
 import { startRecovery } from './recovery';
+import { relayReceipts } from './acked';
+import { authHeaders } from '../transport/fetch';
 import { parkNotes } from './spill';
 import { inflightNotes } from './inflight';
 
@@ -104,7 +106,9 @@ export function createDurableQueue(setup: { dbName?: string } = {}): DurableQueu
     start(hooks, outbox) {
       if (!storage) return { detach: () => {}, steps: {} };
       byOutbox.set(outbox, storage);
-      return startRecovery(storage, tab, owner, hooks, report, graceMs);
+      const relay = options && relayOf(options);
+      // With a relay, recovered records are first checked against its receipts (platform/acked.ts).
+      return startRecovery(storage, tab, owner, hooks, report, graceMs, relay ? relayReceipts(relay, authHeaders(options!.publicKey)) : undefined);
     },
   };
 }

@@ -2,7 +2,7 @@ import type { RecoveryHooks } from '../core/client';
 import { PARK_MS, type IndexedDbStorage } from '../storage/indexeddb';
 import { DRAIN_LOCK, type TabLock } from './tabs';
 import { dropSpill, findSpills, writeSpill } from './spill';
-import { withoutAcked } from './acked';
+import { withoutAcked, type AskRelay } from './acked';
 import type { PageSteps } from './lifecycle';
 
 /** How recovery reports an error it survives: to the host's `onError` (see durable.ts). */
@@ -23,6 +23,7 @@ export function startRecovery(
   hooks: RecoveryHooks,
   report: Report,
   graceMs: number,
+  relay?: AskRelay,
 ): { detach: () => void; steps: Pick<PageSteps, 'spill' | 'flushWrites' | 'park' | 'unpark'> } {
   let draining = false;
   let again = false;
@@ -42,7 +43,7 @@ export function startRecovery(
     }
     draining = true;
     try {
-      const adopt = () => adoptGone(store, tab, owner, hooks, report, graceMs);
+      const adopt = () => adoptGone(store, tab, owner, hooks, report, graceMs, relay);
       const spillsAt = tab ? await tab.exclusive(DRAIN_LOCK, adopt) : await adopt();
       if (kickAfter) hooks.kick('recovery'); // the network is back: do not sit out a network backoff
       kickAfter = false;
@@ -96,7 +97,7 @@ export function startRecovery(
  * One pass's adoption (under the drain lock when there are Web Locks): gone clients' spills, then their segments.
  * Returns when spilled records withheld for their sent-grace may be sent (epoch ms; Infinity: none are).
  */
-async function adoptGone(store: IndexedDbStorage, tab: TabLock | null, owner: string, hooks: RecoveryHooks, report: Report, graceMs: number): Promise<number> {
+async function adoptGone(store: IndexedDbStorage, tab: TabLock | null, owner: string, hooks: RecoveryHooks, report: Report, graceMs: number, relay?: AskRelay): Promise<number> {
   // Bursts a gone client could only spill to localStorage at pagehide (see spill.ts): into IndexedDB
   // first, then out of localStorage. Without Web Locks, only spills of discarded pages (not bfcache).
   // A spill written for the back/forward cache waits while its page may still come back (it holds no
@@ -117,7 +118,7 @@ async function adoptGone(store: IndexedDbStorage, tab: TabLock | null, owner: st
     spill.release();
   }
   const room = hooks.room();
-  if (room > 0) hooks.enqueueRecovered((await withoutAcked(store, await store.recover(room))).filter((e) => !spilled.has(e.id)));
+  if (room > 0) hooks.enqueueRecovered((await withoutAcked(store, await store.recover(room), relay)).filter((e) => !spilled.has(e.id)));
   return until;
 }
 

@@ -18,6 +18,14 @@ export interface SwDropInfo {
 export interface OutboxSyncOptions {
   /** The ingestion URL the page posts to; relative URLs resolve against the worker's location. Matched by origin + path (any query, e.g. `?pk=`). */
   endpoint: string;
+  /**
+   * The receipts URL of the Outbox relay the endpoint belongs to (`<relay>/outbox/receipts`, e.g.
+   * '/lf/outbox/receipts'): before resending a stored request whose first send may have reached the relay (a worker
+   * that died mid-send), the worker asks it which events it already took and sends only the rest. Only for an Outbox
+   * relay (`outbox/relay`); without it such a request is sent again whole. Relative URLs resolve against the worker's
+   * location. @default none
+   */
+  receipts?: string;
   /** Workbox queue name; the sync tag is `workbox-background-sync:<queueName>`. @default 'outbox' */
   queueName?: string;
   /** Stored requests older than this many MINUTES are dropped (counted, reason 'expired'). @default 10080 (7 days) */
@@ -40,6 +48,7 @@ export function resolveSyncOptions(options: OutboxSyncOptions): {
   timeoutMs: number;
   target: URL;
   tag: string;
+  receipts?: string;
 } {
   const queueName = options.queueName ?? 'outbox';
   const retentionMinutes = options.maxRetentionMinutes ?? 7 * 24 * 60;
@@ -53,8 +62,10 @@ export function resolveSyncOptions(options: OutboxSyncOptions): {
   } catch {
     throw new TypeError(`installOutboxSync: invalid options: endpoint must be a URL, got "${options.endpoint}"`);
   }
+  const receipts = options.receipts;
+  if (receipts !== undefined && typeof receipts !== 'string') throw new TypeError('installOutboxSync: invalid options: receipts must be a URL string');
   if (typeof queueName !== 'string' || queueName === '') throw new TypeError('installOutboxSync: invalid options: queueName must be a non-empty string');
   if (!(retentionMinutes > 0)) throw new TypeError(`installOutboxSync: invalid options: maxRetentionMinutes must be > 0, got ${retentionMinutes}`);
   if (!(timeoutMs > 0)) throw new TypeError(`installOutboxSync: invalid options: requestTimeoutMs must be > 0, got ${timeoutMs}`);
-  return { queueName, retentionMs: retentionMinutes * 60_000, timeoutMs, target, tag: `workbox-background-sync:${queueName}` };
+  return { queueName, retentionMs: retentionMinutes * 60_000, timeoutMs, target, tag: `workbox-background-sync:${queueName}`, receipts };
 }

@@ -12,26 +12,37 @@ export interface DrainContext {
   report(info: SwDropInfo): void;
   /** This sync event is the browser's last attempt. */
   lastChance(): boolean;
+  /** The relay's receipts URL, asked before resending a request of unknown fate (sync/resend.ts). */
+  receipts?: string;
+  /**
+   * Rows whose last send by this worker got an answer that took none of what they hold now (owned by the worker's
+   * drain, kept across drains): their fate is known, so no receipts query before their next send.
+   */
+  refused: Set<number>;
 }
 
 /**
  * Expires old requests (counted), then resends the stored requests in order until one must wait, and throws then
  * — failing the sync event, so the browser schedules another. A request stays stored until its answer is final:
  * it is deleted after a final answer, rewritten in place when only some of its events must wait (207), and left
- * as it was otherwise. A worker killed mid-send therefore sends it again later (a duplicate the collector
- * deduplicates by id), never loses it. Returns how many events were delivered.
+ * as it was otherwise. A worker killed mid-send therefore sends it again later, never loses it; with the relay's
+ * receipts (`ctx.receipts`) the next worker first asks the relay which of its events it already took, and sends
+ * only the rest. Returns how many events were delivered.
  */
 export async function drainQueue(queue: Queue, ctx: DrainContext): Promise<number> {
   await sweepExpired(queue, ctx);
   let delivered = 0;
   for (let row = await firstRow(ctx.queueName); row; row = await firstRow(ctx.queueName)) {
-    const outcome = await resend(requestOf(row), ctx.timeoutMs, ctx.report);
+    const outcome = await resend(requestOf(row), ctx.timeoutMs, ctx.report, ctx.receipts, !ctx.refused.has(row.id));
     if (outcome.kind === 'done') {
       await deleteRow(row.id);
+      ctx.refused.delete(row.id);
       delivered += outcome.delivered;
       continue;
     }
     if (outcome.request) await replaceRequest(row, outcome.request);
+    if (outcome.definite) ctx.refused.add(row.id);
+    else ctx.refused.delete(row.id);
     const last = ctx.lastChance() ? ' (last chance: requests kept for the next worker start or page message)' : '';
     throw Object.assign(new Error(`outbox: replay of queue "${ctx.queueName}" will be retried: ${outcome.why}${last}`), { delivered });
   }

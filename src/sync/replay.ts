@@ -42,7 +42,9 @@ interface SyncEvent extends ExtendableEvent {
  * worker script (listeners must exist at evaluation time). Throws a TypeError for invalid options.
  */
 export function installOutboxSync(options: OutboxSyncOptions): OutboxSync {
-  const { queueName, retentionMs, timeoutMs, target, tag } = resolveSyncOptions(options);
+  const { queueName, retentionMs, timeoutMs, target, tag, receipts } = resolveSyncOptions(options);
+  /** Rows this worker's sends got a refusal for (drain.ts): no receipts query before their next send. */
+  const refused = new Set<number>();
 
   // Registered before the Queue's own listener, so it runs first: remembers whether this is the browser's last
   // attempt. A failed last-chance sync keeps every request (never drops) and registers a new sync, since the
@@ -68,7 +70,7 @@ export function installOutboxSync(options: OutboxSyncOptions): OutboxSync {
     async () => {
       let delivered = 0;
       try {
-        delivered = await drainQueue(queue, { queueName, retentionMs, timeoutMs, report, lastChance: () => lastChance });
+        delivered = await drainQueue(queue, { queueName, retentionMs, timeoutMs, report, lastChance: () => lastChance, receipts, refused });
       } catch (error) {
         delivered = (error as { delivered?: number }).delivered ?? 0; // what went out before the one that must wait
         if (lastChance) await queue.registerSync();
