@@ -2,9 +2,13 @@
 // and encoding), and what are its records. Everything here answers before anything is forwarded.
 import { answer } from './answers';
 import { upstreamFromEnv, type RelayContext, type ResolvedRelayOptions, type UpstreamOptions } from './options';
+import { parseReceiptQuery, RECEIPTS_PATH, type ReceiptQuery } from './receipts';
 import { parseRecords, type Records } from './records';
 import type { RejectReason, Tell } from './stats';
 import { PATHS, type RelayWire } from './upstream';
+
+/** The paths the relay serves: Langfuse's two, forwarded, and the receipts query, answered here. */
+const ROUTES: Record<RelayWire | 'receipts', string> = { ...PATHS, receipts: RECEIPTS_PATH };
 
 /** A request that passed every check: its valid records, where they go, and how to answer. */
 export interface Admitted {
@@ -12,6 +16,12 @@ export interface Admitted {
   upstream: UpstreamOptions;
   /** Sent as `text/plain` (or untyped), as sendBeacon does: nobody reads the answer. */
   beacon: boolean;
+  cors: Record<string, string>;
+}
+
+/** A receipts query that passed every check (the same ones as records, but the body is a query). */
+export interface AdmittedQuery {
+  query: ReceiptQuery;
   cors: Record<string, string>;
 }
 
@@ -26,20 +36,20 @@ export function createAdmit(o: ResolvedRelayOptions, tell: Tell) {
   const limiter = o.rateLimit ? createRateLimiter(o.rateLimit, o.now) : undefined;
   const reportedConfig = new Set<string>();
 
-  return async function admit(request: Request, env: unknown, ctx: RelayContext | undefined, setCors: (h: Record<string, string>) => void): Promise<{ response: Response } | Admitted> {
+  return async function admit(request: Request, env: unknown, ctx: RelayContext | undefined, setCors: (h: Record<string, string>) => void): Promise<{ response: Response } | Admitted | AdmittedQuery> {
     const url = new URL(request.url);
     const origin = checkOrigin(request, url, { allowOrigins: o.allowOrigins, allowNoOrigin: o.allowNoOrigin });
     const cors = origin.ok ? corsHeaders(origin.origin) : {};
     setCors(cors);
-    const wire = (Object.keys(PATHS) as RelayWire[]).find((w) =>
-      o.basePath !== undefined ? url.pathname === o.basePath + PATHS[w] : url.pathname.endsWith(PATHS[w]),
+    const wire = (Object.keys(ROUTES) as (keyof typeof ROUTES)[]).find((w) =>
+      o.basePath !== undefined ? url.pathname === o.basePath + ROUTES[w] : url.pathname.endsWith(ROUTES[w]),
     );
     const refuse = (reason: RejectReason, status: number, message: string, headers = cors) => {
       reject(reason);
       return { response: answer(status, { message }, headers) };
     };
     if (!origin.ok) return refuse('origin', 403, origin.message);
-    if (wire === undefined) return refuse('not-found', 404, `not found: the relay serves …${PATHS.otlp} and …${PATHS.ingestion}`);
+    if (wire === undefined) return refuse('not-found', 404, `not found: the relay serves …${PATHS.otlp}, …${PATHS.ingestion} and …${RECEIPTS_PATH}`);
     if (request.method === 'OPTIONS') return { response: new Response(null, { status: 204, headers: preflightHeaders(request, origin.origin) }) };
     if (request.method !== 'POST') return refuse('method', 405, 'only POST', { ...cors, Allow: 'POST, OPTIONS' });
     const upstream = upstreamFor(env);
@@ -73,6 +83,10 @@ export function createAdmit(o: ResolvedRelayOptions, tell: Tell) {
       json = JSON.parse(body.text);
     } catch {
       return refuse('bad-json', 400, 'the body is not valid JSON');
+    }
+    if (wire === 'receipts') {
+      const query = parseReceiptQuery(json);
+      return 'message' in query ? refuse('invalid', 400, query.message) : { query, cors };
     }
     const records = parseRecords(wire, json, o);
     if ('message' in records) return refuse('invalid', 400, records.message);

@@ -1,7 +1,7 @@
 /**
  * `OutboxDedup`: the Durable Object that holds the relay's dedup window for every instance of a relay on
- * Cloudflare (export it from the Worker, bind it, pass the binding as createRelay({ dedup })). It answers two
- * calls, both JSON over the stub's fetch:
+ * Cloudflare (export it from the Worker, bind it, pass the binding as createRelay({ dedup })). It answers three
+ * calls, all JSON over the stub's fetch:
  *
  * - `claim { keys, leaseMs, waitMs, maxIds, ttlMs }` → `{ token, status, evicted }`: one character per key —
  *   `s` seen (taken within the window: acknowledge, do not forward), `c` claimed (held for this caller until it
@@ -10,6 +10,9 @@
  * - `settle { token, done, release, maxIds, ttlMs }` → `{ evicted }`: `done` keys were taken (remembered for
  *   `ttlMs`, at most `maxIds`, the oldest forgotten first and counted in `evicted`); `release` keys were not (the
  *   hold ends, so a resend is forwarded).
+ * - `seen { keys, waitMs, maxIds, ttlMs }` → `{ status }`: one character per key — `s` taken within the window,
+ *   `n` not (yet). A key someone holds is waited for, up to `waitMs`, as a claim waits; still held after the wait,
+ *   it is `n`. Reserves nothing (the relay's receipts query: which of a page's records were taken).
  *
  * State: the window and the holds live in memory (one isolate runs the object, one event at a time, and every
  * decision below is made without an await, so a claim is atomic). Taken keys are also journaled to the object's
@@ -50,6 +53,16 @@ export interface SettleRequest {
 }
 export interface SettleAnswer {
   evicted: number;
+}
+export interface SeenRequest {
+  keys: string[];
+  waitMs: number;
+  maxIds: number;
+  ttlMs: number;
+}
+export interface SeenAnswer {
+  /** One of `s` (taken) or `n` (not taken) per key, in order. */
+  status: string;
 }
 
 /** Largest wait and lease the object accepts (ms): a forwarding takes at most the relay's timeouts. */
@@ -158,21 +171,41 @@ function createDedupObject(sql: Sql, now: () => number) {
     decide(c.keys, status, token, c);
     const deadline = now() + c.waitMs;
     while (status.includes('b') && now() < deadline) {
-      // Wake when a holder settles, or when the first busy lease ends, or at the deadline.
-      let soonest = deadline;
-      for (let i = 0; i < c.keys.length; i++) if (status[i] === 'b') soonest = Math.min(soonest, held.get(c.keys[i]!)?.until ?? now());
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, Math.max(1, soonest - now()));
-        function done() {
-          clearTimeout(timer);
-          waiters.delete(done);
-          resolve();
-        }
-        waiters.add(done);
-      });
+      await nap(c.keys, status, deadline);
       decide(c.keys, status, token, c);
     }
     return { token, status: status.join(''), evicted };
+  }
+
+  /** Waits until a holder settles, the first busy (`b`) key's lease ends, or the deadline, whichever comes first. */
+  function nap(keys: string[], status: string[], deadline: number): Promise<void> {
+    let soonest = deadline;
+    for (let i = 0; i < keys.length; i++) if (status[i] === 'b') soonest = Math.min(soonest, held.get(keys[i]!)?.until ?? now());
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, Math.max(1, soonest - now()));
+      function done() {
+        clearTimeout(timer);
+        waiters.delete(done);
+        resolve();
+      }
+      waiters.add(done);
+    });
+  }
+
+  /** Which keys were taken, waiting (up to waitMs) for the ones someone holds; holds nothing, changes nothing. */
+  async function seen(c: SeenRequest): Promise<SeenAnswer> {
+    const off = c.maxIds === 0 || c.ttlMs === 0;
+    const look = (): string[] => {
+      const t = now();
+      return c.keys.map((k) => (off ? 'n' : isTaken(k, c.ttlMs) ? 's' : (held.get(k)?.until ?? 0) > t ? 'b' : 'n'));
+    };
+    let status = look();
+    const deadline = now() + c.waitMs;
+    while (status.includes('b') && now() < deadline) {
+      await nap(c.keys, status, deadline);
+      status = look();
+    }
+    return { status: status.join('').replace(/b/g, 'n') };
   }
 
   function settle(s: SettleRequest): SettleAnswer {
@@ -220,7 +253,11 @@ function createDedupObject(sql: Sql, now: () => number) {
       if (typeof body.token !== 'string' || !isKeys(body.done) || !isKeys(body.release)) return json(400, { message: 'settle: token, done and release expected' });
       return json(200, settle(body as unknown as SettleRequest));
     }
-    return json(404, { message: 'OutboxDedup serves POST /claim and /settle' });
+    if (op === '/seen') {
+      if (!isKeys(body.keys) || !isMs(body.waitMs)) return json(400, { message: `seen: keys (≤ ${MAX_KEYS} strings) and waitMs (0–${MAX_MS}) expected` });
+      return json(200, await seen(body as unknown as SeenRequest));
+    }
+    return json(404, { message: 'OutboxDedup serves POST /claim, /settle and /seen' });
   };
 }
 

@@ -1,7 +1,7 @@
 // Which of a request's records may be forwarded: the ids already taken (this instance's window), the ones being
 // forwarded right now (in-flight claims, so a resend waits for its original), and, with the `dedup` option, the
 // same two across every relay instance through the OutboxDedup Durable Object (dedup-object.ts is the object's side).
-import type { ClaimAnswer, SettleAnswer } from './dedup-object';
+import type { ClaimAnswer, SeenAnswer, SettleAnswer } from './dedup-object';
 import type { DedupNamespace, ResolvedRelayOptions } from './options';
 import type { Tell } from './stats';
 
@@ -22,36 +22,57 @@ interface Claim {
 const LEASE_MARGIN_MS = 10_000;
 const MAX_LEASE_MS = 600_000;
 
+/** The relay's dedup windows: what was taken, what is in flight, and (with the `dedup` binding) the shared ones. */
+export interface Claims {
+  /** Claims the keys for one forwarding (a beacon's holds them longer), in the `namespace` object too if given. */
+  claim(unique: readonly string[], namespace: DedupNamespace | undefined, beacon: boolean): Promise<Claim>;
+  remember(keys: Iterable<string>): void;
+  /**
+   * Which of `unique` were taken (the receipts query): keys in flight here are waited for first (three rounds at
+   * most, as a claim waits), then the ones this instance's window lacks are asked of the `namespace` object, which
+   * waits for keys another instance holds. Reserves nothing; a failing object call fails open to this answer.
+   */
+  taken(unique: readonly string[], namespace: DedupNamespace | undefined): Promise<string[]>;
+}
+
 /**
  * In-flight claims: keys being forwarded right now → settles when that forwarding is over, so a resend waits
  * (three rounds at most) instead of racing its original. A key still in flight after the wait is forwarded
  * again: a possible duplicate upstream, never a loss. With a shared window (OutboxDedup), the keys this instance
  * reserved are then claimed there too, so another instance's copy waits for, or is refused by, this one.
  */
-export function createClaims(o: ResolvedRelayOptions, tell: Tell): {
-  /** Claims the keys for one forwarding (a beacon's holds them longer), in the `namespace` object too if given. */
-  claim(unique: readonly string[], namespace: DedupNamespace | undefined, beacon: boolean): Promise<Claim>;
-  remember(keys: Iterable<string>): void;
-} {
+export function createClaims(o: ResolvedRelayOptions, tell: Tell): Claims {
   const dedup = createDedupWindow(o.dedupWindow.maxIds, o.dedupWindow.ttlMs, o.now);
   const shared = createSharedDedup(o.dedupWindow, o.dedupShards, tell, o.onError === undefined);
   const inflight = new Map<string, Promise<void>>();
   /** Lease and wait of a shared claim: a forwarding holds its keys at most this long (the relay's own bounds). */
   const syncLease = o.upstreamTimeoutMs + LEASE_MARGIN_MS;
   const beaconLease = Math.min(MAX_LEASE_MS, o.beaconRetry.budgetMs + o.upstreamTimeoutMs + LEASE_MARGIN_MS);
+  const waitMs = Math.min(MAX_LEASE_MS, o.upstreamTimeoutMs);
+  /** Waits for the forwardings of these keys in flight here, three rounds at most. */
+  const settled = async (unique: readonly string[]) => {
+    for (let round = 0; round < 3; round++) {
+      const pending = new Set<Promise<void>>();
+      for (const k of unique) {
+        const p = inflight.get(k);
+        if (p) pending.add(p);
+      }
+      if (pending.size === 0) break;
+      await Promise.all(pending);
+    }
+  };
   return {
     /** Remembers keys the upstream (or the queue) took, in this instance's window. */
     remember: (keys) => dedup.remember(keys),
+    async taken(unique, namespace) {
+      await settled(unique);
+      const local = unique.filter((k) => dedup.has(k));
+      const rest = unique.filter((k) => !dedup.has(k));
+      if (!namespace || rest.length === 0) return local;
+      return [...local, ...(await shared.seen(namespace, rest, waitMs))];
+    },
     async claim(unique, namespace, beacon) {
-      for (let round = 0; round < 3; round++) {
-        const pending = new Set<Promise<void>>();
-        for (const k of unique) {
-          const p = inflight.get(k);
-          if (p) pending.add(p);
-        }
-        if (pending.size === 0) break;
-        await Promise.all(pending);
-      }
+      await settled(unique);
       // No await between the last check above and the reservation below: the check and the claim are one step.
       const local = unique.filter((k) => !dedup.has(k));
       if (local.length === 0) return { fresh: local, busy: [], free: async () => {} };
@@ -69,7 +90,7 @@ export function createClaims(o: ResolvedRelayOptions, tell: Tell): {
           free: async () => freeLocal(),
         };
       }
-      const s = await shared(namespace, local, { leaseMs: Math.min(MAX_LEASE_MS, beacon ? beaconLease : syncLease), waitMs: Math.min(MAX_LEASE_MS, o.upstreamTimeoutMs) });
+      const s = await shared.claim(namespace, local, { leaseMs: Math.min(MAX_LEASE_MS, beacon ? beaconLease : syncLease), waitMs });
       // Taken by another instance: this instance's window remembers them too, so its next resend stays local.
       if (s.seen.length > 0) dedup.remember(s.seen);
       return {
@@ -163,10 +184,11 @@ function shardOf(key: string, shards: number): number {
 
 /**
  * The relay's side of the shared dedup window (OutboxDedup): one claim call per shard a request's keys fall in
- * (one in all by default), answered atomically by the object; one settle call per shard after the forwarding. A
- * call that fails (throws, answers non-2xx or nonsense, or outlasts its wait by as long again, 1–5 s) fails open: its keys count as
- * claimed and only this instance's window protects them; each failure is counted (`sharedFailures`), the first
- * one reported (onError, else one console warning).
+ * (one in all by default), answered atomically by the object; one settle call per shard after the forwarding; one
+ * seen call per shard for a receipts query. A call that fails (throws, answers non-2xx or nonsense, or outlasts
+ * its wait by as long again, 1–5 s) fails open: a claim's keys count as claimed and only this instance's window
+ * protects them, a seen call's keys are answered by this instance's window alone; each failure is counted
+ * (`sharedFailures`), the first one reported (onError, else one console warning).
  */
 function createSharedDedup(window: { maxIds: number; ttlMs: number }, shards: number, tell: Tell, warn: boolean) {
   const { count, report, log } = tell;
@@ -196,7 +218,8 @@ function createSharedDedup(window: { maxIds: number; ttlMs: number }, shards: nu
     }
   }
 
-  return async function claim(namespace: DedupNamespace, keys: readonly string[], timing: ClaimTiming): Promise<SharedClaim> {
+  /** The keys grouped by the object (shard) that holds them, each group with that object's stub. */
+  const byShard = (namespace: DedupNamespace, keys: readonly string[]) => {
     const groups = new Map<number, string[]>();
     for (const k of keys) {
       const s = shards === 1 ? 0 : shardOf(k, shards);
@@ -204,11 +227,35 @@ function createSharedDedup(window: { maxIds: number; ttlMs: number }, shards: nu
       if (!g) groups.set(s, (g = []));
       g.push(k);
     }
+    return [...groups].map(([shard, group]) => ({
+      group,
+      stub: () => namespace.get(namespace.idFromName(shards === 1 ? 'outbox-dedup' : `outbox-dedup/${shard}/${shards}`)),
+    }));
+  };
+
+  /** The keys the objects know as taken (waiting up to `waitMs` for held ones); a failed call answers none of its keys. */
+  async function seen(namespace: DedupNamespace, keys: readonly string[], waitMs: number): Promise<string[]> {
     const answers = await Promise.all(
-      [...groups].map(async ([shard, group]) => {
+      byShard(namespace, keys).map(async ({ group, stub }) => {
+        try {
+          const a = await call<SeenAnswer>(stub(), '/seen', { keys: group, waitMs, ...perShard }, claimTimeout(waitMs));
+          if (typeof a?.status !== 'string' || a.status.length !== group.length || /[^sn]/.test(a.status)) throw new Error('an answer that is not a seen status');
+          return group.filter((_, i) => a.status[i] === 's');
+        } catch (error) {
+          fail('seen', error);
+          return [];
+        }
+      }),
+    );
+    return answers.flat();
+  }
+
+  async function claim(namespace: DedupNamespace, keys: readonly string[], timing: ClaimTiming): Promise<SharedClaim> {
+    const answers = await Promise.all(
+      byShard(namespace, keys).map(async ({ group, stub: stubOf }) => {
         let stub: ReturnType<DedupNamespace['get']> | undefined;
         try {
-          stub = namespace.get(namespace.idFromName(shards === 1 ? 'outbox-dedup' : `outbox-dedup/${shard}/${shards}`));
+          stub = stubOf();
           const a = await call<ClaimAnswer>(stub, '/claim', { keys: group, ...timing, ...perShard }, claimTimeout(timing.waitMs));
           if (typeof a?.token !== 'string' || typeof a.status !== 'string' || a.status.length !== group.length || /[^scb]/.test(a.status)) {
             throw new Error('an answer that is not a claim');
@@ -256,5 +303,7 @@ function createSharedDedup(window: { maxIds: number; ttlMs: number }, shards: nu
         );
       },
     };
-  };
+  }
+
+  return { claim, seen };
 }

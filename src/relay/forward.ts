@@ -6,7 +6,7 @@ import { nextRetry } from '../core/retry';
 import { utf8Length } from '../core/encode';
 import type { Admitted } from './admit';
 import { answer, answerDelivery, multi } from './answers';
-import { createClaims } from './dedup';
+import type { Claims } from './dedup';
 import type { QueueProducer, RelayContext, ResolvedRelayOptions, UpstreamOptions } from './options';
 import { EVENT_KEY, type Records } from './records';
 import type { Tell } from './stats';
@@ -16,9 +16,8 @@ import { deliver, type Delivery } from './upstream';
  * Forwards admitted records and answers the page: duplicates acknowledged without forwarding, fresh keys claimed
  * while in flight, beacons accepted (202) and delivered in the background, else queued (202) or sent upstream.
  */
-export function createForward(o: ResolvedRelayOptions, tell: Tell) {
+export function createForward(o: ResolvedRelayOptions, tell: Tell, claims: Claims) {
   const { count, reject, report, log } = tell;
-  const claims = createClaims(o, tell);
   /** Beacon deliveries still running (each also handed to the platform's waitUntil). */
   const background = new Set<Promise<void>>();
   /** Epoch ms before which nothing is forwarded: the upstream answered 429 with Retry-After. */

@@ -55,7 +55,7 @@ export interface RelayOptions {
   allowNoOrigin?: boolean;
   /** Public keys pages may present (`Authorization: Bearer pk` or `?pk=`). @default [upstream.publicKey] */
   publicKeys?: string[];
-  /** Serve only `${basePath}/api/public/…`. @default any path ending in Langfuse's two path suffixes */
+  /** Serve only `${basePath}/api/public/…` (and `${basePath}/outbox/receipts`). @default any path ending in Langfuse's two path suffixes (or the receipts one) */
   basePath?: string;
   /** Largest request body, in bytes, before and after gzip inflation. @default 1048576 (1 MiB) */
   maxBodyBytes?: number;

@@ -34,6 +34,10 @@ export interface RelayStats {
   sharedFailures: number;
   /** Ids the shared object forgot before ttlMs because it held maxIds. */
   sharedEvicted: number;
+  /** Receipts queries answered (`POST …/outbox/receipts`: which records the relay took; nothing forwarded). */
+  receipts: number;
+  /** Ids those queries answered as taken. */
+  receiptsTaken: number;
 }
 
 /** The plain counters the relay's parts add to (everything in RelayStats but `rejected` and `background`). */
@@ -69,6 +73,8 @@ export function createStats(o: { debug: boolean; onError?: (error: Error) => voi
     sharedBusy: 0,
     sharedFailures: 0,
     sharedEvicted: 0,
+    receipts: 0,
+    receiptsTaken: 0,
   };
   const rejected: Partial<Record<RejectReason, number>> = {};
   const log = (message: string) => {

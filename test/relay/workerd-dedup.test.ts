@@ -12,8 +12,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeUpstream, type FakeUpstream } from './fake-upstream';
 import { INGESTION, ORIGIN, OTLP, PK, SK, ingestionBody, otlpBody, score, span, spanKey } from './helpers';
 
+const RECEIPTS = '/outbox/receipts';
+
 type Stats = {
-  relay: { received: number; forwarded: number; duplicates: number; sharedDuplicates: number; sharedBusy: number; sharedFailures: number; sharedEvicted: number };
+  relay: { received: number; forwarded: number; duplicates: number; sharedDuplicates: number; sharedBusy: number; sharedFailures: number; sharedEvicted: number; receipts: number; receiptsTaken: number };
   reports: string[];
 };
 type Instance = 'a' | 'b' | 'slow' | 'quick' | 'shard-a' | 'shard-b' | 'tiny-a' | 'tiny-b' | 'solo-a' | 'solo-b' | 'broken' | 'hung';
@@ -257,6 +259,81 @@ describe('dedup across relay instances (OutboxDedup)', () => {
     expect(upstream.requests).toHaveLength(0);
     const after = (await stats('a')).relay;
     expect(after.received).toBe(before.received);
+    expect(after.sharedFailures).toBe(0);
+  });
+
+  it('receipts: ids forwarded through one instance are reported taken by a query to another sharing the object; not without it', async () => {
+    const spans = Array.from({ length: 10 }, (_, i) => span(96_000 + i));
+    const scores = [score('receipt-1'), score('receipt-2')];
+    expect((await send('a', OTLP, otlpBody(spans))).status).toBe(200);
+    expect((await send('a', INGESTION, ingestionBody(scores))).status).toBe(207);
+    const requests = upstream.requests.length;
+    const before = (await stats('b')).relay;
+    const never = spanKey(span(96_999));
+    const res = await send('b', RECEIPTS, { events: ['receipt-1', 'receipt-never', 'receipt-2'], spans: [...spans.map(spanKey), never] });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Access-Control-Allow-Origin')).toBe(ORIGIN);
+    expect(await res.json()).toEqual({ events: ['receipt-1', 'receipt-2'], spans: spans.map(spanKey) });
+    expect(upstream.requests).toHaveLength(requests); // the query forwarded nothing
+    const b = (await stats('b')).relay;
+    expect(b.receipts - before.receipts).toBe(1);
+    expect(b.receiptsTaken - before.receiptsTaken).toBe(12);
+    expect(b.forwarded).toBe(before.forwarded);
+    expect(b.sharedFailures).toBe(0);
+    // Without the binding, each instance answers from its own window only: solo-b never saw what solo-a took.
+    expect((await send('solo-a', OTLP, otlpBody(spans))).status).toBe(200);
+    expect(await (await send('solo-a', RECEIPTS, { spans: spans.map(spanKey) })).json()).toEqual({ events: [], spans: spans.map(spanKey) });
+    expect(await (await send('solo-b', RECEIPTS, { spans: spans.map(spanKey) })).json()).toEqual({ events: [], spans: [] });
+    // Spread over 4 objects, the same.
+    expect((await send('shard-a', OTLP, otlpBody(spans))).status).toBe(200);
+    expect(await (await send('shard-b', RECEIPTS, { spans: spans.map(spanKey) })).json()).toEqual({ events: [], spans: spans.map(spanKey) });
+  });
+
+  it('receipts: a query while another instance still forwards the records waits in the object and reports them taken', async () => {
+    const spans = Array.from({ length: 5 }, (_, i) => span(97_000 + i));
+    upstream.mode = 'hold';
+    const forwarding = send('slow', OTLP, otlpBody(spans));
+    await expect.poll(() => upstream.requests.length, { timeout: 10_000 }).toBe(1);
+    let answered = false;
+    const query = send('b', RECEIPTS, { spans: spans.map(spanKey) }).finally(() => (answered = true));
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(answered).toBe(false); // b waits (up to its upstreamTimeoutMs, 10 s) for slow's settle
+    upstream.release();
+    expect((await forwarding).status).toBe(200);
+    const res = await query;
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ events: [], spans: spans.map(spanKey) });
+    expect((await stats('b')).relay.sharedFailures).toBe(0);
+    // A query to an instance that waits at most 500 ms, while the records are held: not (yet) taken.
+    upstream.mode = 'hold';
+    const more = Array.from({ length: 3 }, (_, i) => span(97_100 + i));
+    const held = send('slow', OTLP, otlpBody(more));
+    await expect.poll(() => upstream.requests.length, { timeout: 10_000 }).toBe(2);
+    expect(await (await send('quick', RECEIPTS, { spans: more.map(spanKey) })).json()).toEqual({ events: [], spans: [] });
+    upstream.release();
+    expect((await held).status).toBe(200);
+  });
+
+  it('receipts: an object that fails answers from the own window (fails open), counted', async () => {
+    const spans = Array.from({ length: 4 }, (_, i) => span(98_000 + i));
+    expect((await send('broken', OTLP, otlpBody(spans))).status).toBe(200);
+    const before = (await stats('broken')).relay;
+    const res = await send('broken', RECEIPTS, { spans: [...spans.map(spanKey), spanKey(span(98_999))] });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ events: [], spans: spans.map(spanKey) });
+    const after = (await stats('broken')).relay;
+    expect(after.sharedFailures - before.sharedFailures).toBe(1); // the one id the own window lacked was asked
+  });
+
+  it('receipts: hostile queries to a relay with the shared object are a clear 4xx, nothing asked of the object', async () => {
+    const before = (await stats('a')).relay;
+    const bad = await send('a', RECEIPTS, { spans: Array.from({ length: 5001 }, (_, i) => `s-${i}`) });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { message: string }).message).toMatch(/at most 5000 ids/);
+    const secret = await call('a', RECEIPTS, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${SK}`, Origin: ORIGIN }, body: '{}' });
+    expect(secret.status).toBe(403);
+    const after = (await stats('a')).relay;
+    expect(after.receipts).toBe(before.receipts);
     expect(after.sharedFailures).toBe(0);
   });
 
