@@ -7,8 +7,8 @@
 
 /** The route under a relay's base URL. */
 export const RECEIPTS_PATH = '/outbox/receipts';
-/** Most ids of each kind in one query (the relay takes at most 5000 in all); larger asks are split. */
-export const MAX_RECEIPT_IDS = 2500;
+/** Most ids of each kind in one query (the relay takes at most 5000 in all, within its 1 MiB body): larger asks are split. */
+export const MAX_RECEIPT_IDS = 1000;
 
 /** What the relay has taken of the asked ids. */
 export interface Receipts {

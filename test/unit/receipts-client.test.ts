@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeUpstream, type FakeUpstream } from '../relay/fake-upstream';
-import { INGESTION, OTLP, PK, SK, ingestionBody, otlpBody, post, score, span, spanKey, startRelayServer } from '../relay/helpers';
+import { INGESTION, ORIGIN, OTLP, PK, SK, ingestionBody, otlpBody, post, score, span, spanKey, startRelayServer } from '../relay/helpers';
 import { askReceipts } from '../../src/wire/receipts';
 import { resend } from '../../src/sync/resend';
 import { relayReceipts } from '../../src/platform/acked';
@@ -17,7 +17,7 @@ const auth = { Authorization: `Bearer ${PK}` };
 
 beforeAll(async () => {
   upstream = await startFakeUpstream();
-  server = await startRelayServer({ upstream: { baseUrl: upstream.url, publicKey: PK, secretKey: SK }, allowNoOrigin: true, rateLimit: false });
+  server = await startRelayServer({ upstream: { baseUrl: upstream.url, publicKey: PK, secretKey: SK }, allowOrigins: [ORIGIN], allowNoOrigin: true, rateLimit: false });
 });
 afterAll(async () => {
   await server?.close();
