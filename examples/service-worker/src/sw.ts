@@ -7,6 +7,7 @@ declare const self: ServiceWorkerGlobalScope;
 
 installOutboxSync({
   endpoint: '/lf/api/public/ingestion', // the page's ingestion URL (its relay's); matched by origin + path
+  receipts: '/lf/outbox/receipts', // asked before a request whose first send may have arrived is sent again
   onDrop: ({ reason, count }) => console.warn(`outbox service worker dropped ${count} records: ${reason}`),
 });
 self.addEventListener('install', () => void self.skipWaiting());
