@@ -33,6 +33,7 @@ const FIREFOX_SPECS = [
   'script-tag.spec.ts',
   'sw-sync.spec.ts',
   'tracing-context.spec.ts',
+  'receipts.spec.ts',
 ];
 
 export default defineConfig({

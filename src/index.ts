@@ -13,6 +13,9 @@ import { createPageTransport } from './platform/page-transport';
 import { noteSending } from './platform/inflight';
 import { attachServiceWorkerReplay } from './platform/service-worker';
 import { ownTask } from './platform/own-task';
+import { relayReceipts } from './platform/receipts';
+import { relayOf } from './transport/unload';
+import { authHeaders } from './transport/fetch';
 
 export type * from './public-types';
 export { OutboxOptionsError } from './core/options';
@@ -43,7 +46,16 @@ export function createOutbox(options: OutboxOptions): Outbox {
     // The page's transport draws on the document's keepalive budget, shared with the unload path.
     platform: (o) => ({
       // Without a worker, sends are noted in flight (platform/inflight.ts) when there is durable storage to recover.
-      ...(typeof fetch === 'function' ? { transport: createPageTransport(o, { afterSend: disarmWhenIdle, noteSending: (ids) => !!durable.storage() && noteSending(ids) }) } : {}),
+      // With a relay, records whose send failed on the network are checked against its receipts before a resend.
+      ...(typeof fetch === 'function'
+        ? {
+            transport: createPageTransport(o, {
+              afterSend: disarmWhenIdle,
+              noteSending: (ids) => !!durable.storage() && noteSending(ids),
+              receipts: relayOf(o) ? relayReceipts(relayOf(o)!, authHeaders(o.publicKey)) : undefined,
+            }),
+          }
+        : {}),
       ...durable.platform(o),
       onQueued: guard.arm,
       // The write-ahead and the sends a call sets off run in the client's own task, not the caller's (docs/browser.md).

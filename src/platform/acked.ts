@@ -2,51 +2,13 @@ import type { StoredEvent } from '../core/types';
 import type { IndexedDbStorage } from '../storage/indexeddb';
 import { takeAcks } from '../storage/acks';
 import { SETTLE_MESSAGE_TYPE } from '../wire/sw-messages';
-import { askReceipts, RECEIPTS_PATH } from '../wire/receipts';
+import type { AskRelay } from './receipts';
 import { controlled } from './page-transport';
 
 /** How long a recovering page waits for its worker's first answer (an old worker, or none of ours, never answers). */
 const WORKER_ANSWER_MS = 2000;
 /** How long it waits for the forwards the worker has under way (a request's own timeout bounds them too). */
 const SETTLE_WAIT_MS = 10_000;
-
-/** How long a recovering page waits for the relay's receipts before it resends without them. */
-const RECEIPTS_WAIT_MS = 5000;
-
-/** The ids of `records` that the relay already took (its receipts); undefined when it could not tell. */
-export type AskRelay = (records: StoredEvent[]) => Promise<Set<string> | undefined>;
-
-/**
- * Asks an Outbox relay (`createOutbox({ relay })`) which recovered records it already took: ingestion events by id,
- * spans by `traceId:spanId` (read from the stored line). See wire/receipts.ts.
- */
-export function relayReceipts(relay: string, headers: Record<string, string>): AskRelay {
-  const url = relay.replace(/\/+$/, '') + RECEIPTS_PATH;
-  return async (records) => {
-    const spanKey = new Map<string, string>();
-    const events: string[] = [];
-    for (const r of records) {
-      if (r.wire !== 'otlp') {
-        events.push(r.id);
-        continue;
-      }
-      try {
-        const span = JSON.parse(r.line) as { traceId?: unknown; spanId?: unknown };
-        if (typeof span.traceId === 'string' && typeof span.spanId === 'string') spanKey.set(`${span.traceId}:${span.spanId}`, r.id);
-      } catch {
-        /* an unreadable line is resent, as before */
-      }
-    }
-    const got = await askReceipts(url, headers, events, [...spanKey.keys()], RECEIPTS_WAIT_MS);
-    if (typeof got === 'string') return undefined;
-    const taken = new Set(got.events);
-    for (const key of got.spans) {
-      const id = spanKey.get(key);
-      if (id !== undefined) taken.add(id);
-    }
-    return taken;
-  };
-}
 
 /**
  * Recovered records less those already settled, which are removed from storage instead of sent again: those the
@@ -69,7 +31,7 @@ export async function withoutAcked(store: Pick<IndexedDbStorage, 'remove'>, reco
   }
   if (relay) {
     const taken = await relay(records.filter((r) => !settled.has(r.id))).catch(() => undefined);
-    for (const id of taken ?? []) settled.add(id);
+    if (typeof taken === 'object') for (const id of taken) settled.add(id);
   }
   if (settled.size === 0) return records;
   store.remove([...settled]).catch(() => undefined);

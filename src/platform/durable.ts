@@ -7,7 +7,7 @@ import { relayOf } from '../transport/unload';
 import { createTabLock, newTabId, type TabLock } from './tabs';
 import type { PageSteps } from './lifecycle';
 import { startRecovery } from './recovery';
-import { relayReceipts } from './acked';
+import { relayReceipts } from './receipts';
 import { authHeaders } from '../transport/fetch';
 import { parkNotes } from './spill';
 import { inflightNotes } from './inflight';

@@ -1,9 +1,10 @@
 import type { ResolvedOptions } from '../core/options';
-import type { Transport } from '../core/types';
+import type { OutgoingBatch, SendResult, Transport } from '../core/types';
 import { createFetchTransport } from '../transport/fetch';
 import { documentBudget, type KeepaliveBudget } from '../transport/keepalive-budget';
 import { nextHide, nextRestore, type HideOutcome } from './lifecycle';
 import { documentReachability, type Reachability } from '../transport/reachability';
+import type { AskRelay } from './receipts';
 
 /**
  * How long a request that failed on the network waits for a `pagehide` before its records are retried.
@@ -34,6 +35,12 @@ export function createPageTransport(
      * the page knows the send's fate (not when the page went first). See platform/inflight.ts.
      */
     noteSending?: (ids: string[]) => false | (() => void);
+    /**
+     * With a relay: asked before sending again records whose last send failed on the network (its request may
+     * have arrived: a worker that died forwarding it, a navigation that cut the page's fetch). Those it took are
+     * acknowledged without a resend.
+     */
+    receipts?: AskRelay;
   } = {},
 ): Transport {
   const hide = parts.nextHide ?? nextHide;
@@ -51,10 +58,35 @@ export function createPageTransport(
     // fetch handler (the hand-off spec went from 100/100 to 0/100 handed off), so controlled pages send plainly.
     keepalive: (bytes) => (controlled() ? undefined : budget.reserveForSend(bytes)),
   });
+  /** Ids whose last send failed on the network: their request may have arrived (owned here, one entry per record). */
+  const unknown = new Set<string>();
+  /** With a relay: a batch holding such ids asks it first; the answer that settles the batch, or undefined to send. */
+  async function receiptsFirst(batch: OutgoingBatch): Promise<SendResult | undefined> {
+    const ask = batch.events.filter((e) => unknown.has(e.id));
+    for (const e of batch.events) unknown.delete(e.id);
+    if (ask.length === 0) return undefined;
+    const taken = await parts.receipts!(ask).catch(() => undefined);
+    if (taken === 'down') {
+      // The relay is unreachable: a resend now would fail as well (and cost a request); ask again next time.
+      for (const e of ask) unknown.add(e.id);
+      return { kind: 'retry', network: true, error: 'the relay did not answer (receipts query before a resend)' };
+    }
+    if (!taken || taken.size === 0) return undefined;
+    // The relay has these: acknowledged, the rest sent again as a 207's failed ones would be.
+    const retry = batch.events.filter((e) => !taken.has(e.id)).map((e) => e.id);
+    return retry.length === 0 ? { kind: 'ok' } : { kind: 'partial', retry, rejected: [] };
+  }
   return {
     async send(batch) {
+      const known = parts.receipts && (await receiptsFirst(batch));
+      if (known) {
+        reachability.note(known);
+        parts.afterSend?.();
+        return known;
+      }
       const sent = !controlled() && parts.noteSending?.(batch.events.map((e) => e.id));
       const result = await inner.send(batch);
+      if (parts.receipts && result.kind === 'retry' && result.network) for (const e of batch.events) unknown.add(e.id);
       // The note goes once the page knows the send's fate: a network failure counts as failed, even though a
       // navigation starting now may have rejected a keepalive that still arrives (the hold below; a crash in it would
       // otherwise wait out the grace for records that most likely never arrived).

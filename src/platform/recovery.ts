@@ -2,7 +2,8 @@ import type { RecoveryHooks } from '../core/client';
 import { PARK_MS, type IndexedDbStorage } from '../storage/indexeddb';
 import { DRAIN_LOCK, type TabLock } from './tabs';
 import { dropSpill, findSpills, writeSpill } from './spill';
-import { withoutAcked, type AskRelay } from './acked';
+import { withoutAcked } from './acked';
+import type { AskRelay } from './receipts';
 import type { PageSteps } from './lifecycle';
 
 /** How recovery reports an error it survives: to the host's `onError` (see durable.ts). */

@@ -2,10 +2,14 @@ import type { Queue } from 'workbox-background-sync';
 import { isRetryableStatus } from '../core/retry';
 import { parseMultiStatus } from '../wire/ingestion';
 import { writeAcks } from '../storage/acks';
-import { readBatch } from './batch-body';
+import { noteForwarding, readForwarding } from '../storage/forwarding';
+import { askReceipts } from '../wire/receipts';
+import { readBatch, rebuild } from './batch-body';
 
 /** Ids this worker is forwarding now, each with when its forward settles (answered and acknowledged, or given up). */
 const forwarding = new Map<string, Promise<void>>();
+/** Ids earlier workers of this scope noted as forwarding (storage/forwarding.ts), read once per worker life. */
+let earlier: Promise<Set<string>> | undefined;
 
 /**
  * The page's request through the worker: sent on at once; when the network fails or the answer is retryable, it is
@@ -14,11 +18,27 @@ const forwarding = new Map<string, Promise<void>>();
  * settled for good are written to the acknowledgements (acks.ts), for a next load whose page did not live to see
  * the answer.
  */
-export async function handOff(request: Request, queue: Queue): Promise<Response> {
+export async function handOff(request: Request, queue: Queue, receipts?: string): Promise<Response> {
   const body = await request.arrayBuffer();
   // A plain copy: no keepalive (its 64 KiB budget would refuse a large replay), no navigation mode.
-  const copy = () => new Request(request.url, { method: 'POST', headers: request.headers, body, credentials: request.credentials });
-  const ids = ((await readBatch(copy()))?.batch ?? []).map((e) => String((e as { id?: unknown })?.id));
+  let copy = () => new Request(request.url, { method: 'POST', headers: request.headers, body, credentials: request.credentials });
+  const batch = await readBatch(copy());
+  let ids = (batch?.batch ?? []).map((e) => String((e as { id?: unknown })?.id));
+  if (receipts && batch) {
+    // A request an earlier worker was forwarding when it stopped (the browser dispatches it again): ask the relay.
+    const suspect = await (earlier ??= readForwarding(Date.now()));
+    const ask = ids.filter((id) => suspect.delete(id));
+    const got = ask.length > 0 ? await askReceipts(receipts, { Authorization: request.headers.get('Authorization') ?? '' }, ask, [], 10_000) : 'unknown';
+    if (typeof got === 'object' && got.events.size > 0) {
+      const all = ids;
+      ids = ids.filter((id) => !got.events.has(id));
+      // Taken already: answered as delivered; only the rest is forwarded.
+      if (ids.length === 0) return Response.json({ successes: all.map((id) => ({ id, status: 201 })), errors: [] }, { status: 207 });
+      const rest = rebuild(copy(), batch, new Set(ids));
+      copy = () => rest.clone();
+    }
+    noteForwarding(ids, Date.now());
+  }
   // Held until the answer is in and its acknowledgement written: a page recovering these ids (their page crashed
   // meanwhile) waits for that instead of resending them (whenSettled).
   let release!: () => void;

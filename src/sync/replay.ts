@@ -94,7 +94,7 @@ export function installOutboxSync(options: OutboxSyncOptions): OutboxSync {
     if (request.method !== 'POST') return;
     const url = new URL(request.url);
     if (url.origin !== target.origin || url.pathname.replace(/\/$/, '') !== target.pathname.replace(/\/$/, '')) return;
-    event.respondWith(handOff(request, queue));
+    event.respondWith(handOff(request, queue, receipts));
   });
 
   self.addEventListener('message', (event) => {

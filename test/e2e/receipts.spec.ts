@@ -22,11 +22,11 @@ test.beforeAll(async () => {
   collector = await startCollector({ staticDirs, mounts: [{ prefix: '/lf', listener: ingress.listener }] });
 });
 test.afterAll(() => collector.close());
-test.beforeEach(({ browserName }) => {
-  test.skip(browserName !== 'chromium', 'stops a service worker and crashes a renderer through CDP, which only Chromium has');
+test.beforeEach(() => {
   collector.reset();
   ingress.reset();
 });
+const needsCdp = (browserName: string) => test.skip(browserName !== 'chromium', 'stops a service worker or crashes a renderer through CDP, which only Chromium has');
 
 /** Ids of the events tagged `tag` the collector stored. */
 const storedIds = (tag: string) => collector.events().filter((e) => (e.body as { tag?: string })?.tag === tag).map((e) => e.id);
@@ -50,7 +50,8 @@ function track(page: Page, tag: string, count: number): Promise<void> {
 }
 
 for (const receipts of [true, false]) {
-  test(`a worker stopped while the relay forwards its replay: the next worker ${receipts ? 'asks the receipts and sends nothing again' : 'without receipts sends it again'}`, async ({ page, context }) => {
+  test(`a worker stopped while the relay forwards its replay: the next worker ${receipts ? 'asks the receipts and sends nothing again' : 'without receipts sends it again'}`, async ({ page, context, browserName }) => {
+    needsCdp(browserName);
     const queue = receipts ? 'rcpt' : 'norcpt';
     const tag = `sw-${queue}`;
     // A request the worker stores: the relay answers 503 while the collector does.
@@ -89,7 +90,8 @@ for (const receipts of [true, false]) {
     expect(collector.stats().duplicates).toBe(0);
   });
 
-  test(`a page crashed while the relay forwards its request: the next load ${receipts ? 'asks the receipts instead of resending' : 'without receipts resends'}`, async ({ context }) => {
+  test(`a page crashed while the relay forwards its request: the next load ${receipts ? 'asks the receipts instead of resending' : 'without receipts resends'}`, async ({ context, browserName }) => {
+    needsCdp(browserName);
     const tag = `page-${receipts}`;
     const first = await context.newPage();
     await first.goto(`${collector.url}/fixtures/blank.html`);
@@ -124,6 +126,66 @@ for (const receipts of [true, false]) {
     } else {
       await expect.poll(() => arrivalsOf(ids), { timeout: 15_000 }).toEqual({ 2: 20 });
     }
+    expect(collector.stats().duplicates).toBe(0);
+  });
+
+  test(`a page that left while the relay held its answer: the next load ${receipts ? 'asks the receipts instead of resending' : 'without receipts resends'}`, async ({ page }) => {
+    const tag = `leave-${receipts}`;
+    await page.goto(`${collector.url}/fixtures/blank.html`);
+    // No worker: at pagehide the page marks its in-flight records sent; the next load recovers them after the grace.
+    const options = { publicKey: 'pk-sw', flushAt: 50, flushInterval: 60, timing: { sentGraceMs: 500 }, endpoint: undefined, relay: '/lf' };
+    await boot(page, options);
+    collector.setFault({ mode: 'slow', delayMs: 3000 });
+    const received = relayStats().received ?? 0;
+    await track(page, tag, 20);
+    await expect.poll(() => relayStats().received ?? 0).toBeGreaterThanOrEqual(received + 20);
+    await expect.poll(() => pageStoredEvents(page)).toBe(20);
+    // The next document in the same tab, while the relay still waits for the collector's answer.
+    await page.goto(`${collector.url}/fixtures/blank.html?next`);
+    collector.setFault({ mode: 'none' });
+    await boot(page, receipts ? options : { ...options, relay: undefined, endpoints: { events: '/lf/api/public/ingestion' } });
+    await expect.poll(() => storedIds(tag).length, { timeout: 15_000 }).toBe(20);
+    await expect.poll(() => pageStoredEvents(page), { timeout: 15_000 }).toBe(0);
+    const ids = storedIds(tag);
+    if (receipts) {
+      await expect.poll(() => arrivalsOf(ids)).toEqual({ 1: 20 });
+      expect(ingress.queries.ids).toBeGreaterThanOrEqual(20);
+    } else {
+      await expect.poll(() => arrivalsOf(ids), { timeout: 15_000 }).toEqual({ 2: 20 });
+    }
+    expect(collector.stats().duplicates).toBe(0);
+  });
+
+  test(`a worker stopped while it forwards a live page's request: Chromium dispatches it again, and the next worker ${receipts ? 'asks the receipts first and forwards nothing' : 'without receipts forwards it again'}`, async ({ page, context, browserName }) => {
+    needsCdp(browserName);
+    const queue = receipts ? 'live' : 'nolive';
+    const tag = `live-${queue}`;
+    await controlledPage(page, collector, `/outbox-sw.js?endpoint=/lf/api/public/ingestion&queue=${queue}${receipts ? '&receipts=/lf/outbox/receipts' : ''}`);
+    const options = { storage: 'memory', retry: { initialDelayMs: 200, maxDelayMs: 1000 } };
+    await boot(page, receipts ? { ...options, endpoint: undefined, relay: '/lf' } : { ...options, endpoint: '/lf/api/public/ingestion' });
+    // The page's request goes through the worker to the relay, whose upstream holds the answer 4 s.
+    collector.setFault({ mode: 'slow', delayMs: 4000 });
+    const received = relayStats().received ?? 0;
+    await track(page, tag, 20);
+    await expect.poll(() => relayStats().received ?? 0).toBeGreaterThanOrEqual(received + 20);
+    // The worker dies mid-forward. The page's fetch does not fail: Chromium dispatches the fetch event again to a new
+    // worker (the page makes one request; two arrive through the worker), which forwards it again unless the worker
+    // before it noted the ids it was forwarding (storage/forwarding.ts) and the relay says it took them.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('ServiceWorker.enable');
+    await cdp.send('ServiceWorker.stopAllWorkers');
+    await expect.poll(() => storedIds(tag).length, { timeout: 15_000 }).toBe(20);
+    collector.setFault({ mode: 'none' });
+    const stats = () => page.evaluate(() => (window as unknown as { outbox: { stats(): Record<string, number> } }).outbox.stats());
+    await expect.poll(async () => (await stats()).sent, { timeout: 15_000 }).toBe(20);
+    const ids = storedIds(tag);
+    if (receipts) {
+      await expect.poll(() => arrivalsOf(ids)).toEqual({ 1: 20 });
+      expect(ingress.queries.ids).toBeGreaterThanOrEqual(20);
+    } else {
+      await expect.poll(() => arrivalsOf(ids), { timeout: 15_000 }).toEqual({ 2: 20 });
+    }
+    expect(await stats()).toMatchObject({ tracked: 20, sent: 20, queued: 0, inflight: 0, requests: 1 });
     expect(collector.stats().duplicates).toBe(0);
   });
 }

@@ -8,8 +8,12 @@ import { startFakeUpstream, type FakeUpstream } from '../relay/fake-upstream';
 import { INGESTION, ORIGIN, OTLP, PK, SK, ingestionBody, otlpBody, post, score, span, spanKey, startRelayServer } from '../relay/helpers';
 import { askReceipts } from '../../src/wire/receipts';
 import { resend } from '../../src/sync/resend';
-import { relayReceipts } from '../../src/platform/acked';
-import type { StoredEvent } from '../../src/core/types';
+import { relayReceipts } from '../../src/platform/receipts';
+import type { OutgoingBatch, StoredEvent } from '../../src/core/types';
+import { createPageTransport } from '../../src/platform/page-transport';
+import { createReachability } from '../../src/transport/reachability';
+import { createKeepaliveBudget } from '../../src/transport/keepalive-budget';
+import { createIngestionWire } from '../../src/wire/ingestion';
 
 let upstream: FakeUpstream;
 let server: Awaited<ReturnType<typeof startRelayServer>>;
@@ -119,5 +123,75 @@ describe("the recovering page's ask", () => {
     expect([...(taken ?? [])].sort()).toEqual(['p1', s.spanId].sort());
     // Not a relay: undefined, so the records are resent as before.
     expect(await relayReceipts(upstream.url, auth)(records)).toBeUndefined();
+  });
+});
+
+describe("the page's resend after a network failure", () => {
+  const record = (id: string): StoredEvent => ({ id, type: 'score-create', ts: 1, line: JSON.stringify(score(id)) });
+  const batchOf = (ids: string[]): OutgoingBatch => {
+    const wire = createIngestionWire({ url: server.url + INGESTION, headers: auth, metadata: {} });
+    const body = JSON.stringify(ingestionBody(ids.map((id) => score(id))));
+    return { batchId: ids.join(), wire, events: ids.map(record), body, bytes: body.length };
+  };
+  /** A page transport whose fetch can lose the answer of a request that did arrive (`lose`) or fail before sending (`down`). */
+  function transport(receiptsAt: string | undefined) {
+    const mode = { lose: false, down: false };
+    const fetch = (async (url: string, init: RequestInit) => {
+      if (mode.down) throw new TypeError('Failed to fetch');
+      const response = await globalThis.fetch(url, init);
+      if (mode.lose) {
+        await response.arrayBuffer();
+        throw new TypeError('Failed to fetch'); // the request arrived; its answer did not
+      }
+      return response;
+    }) as typeof globalThis.fetch;
+    const t = createPageTransport(
+      { requestTimeoutMs: 5000, compression: 'none' },
+      { budget: createKeepaliveBudget(), fetch, reachability: createReachability(() => true), nextHide: async () => 'stays', receipts: receiptsAt ? relayReceipts(receiptsAt, auth) : undefined },
+    );
+    return { t, mode };
+  }
+
+  it('a batch whose answer was lost is acknowledged from the receipts, not sent again', async () => {
+    const { t, mode } = transport(server.url);
+    mode.lose = true;
+    expect(await t.send(batchOf(['t1', 't2']))).toMatchObject({ kind: 'retry', network: true });
+    mode.lose = false;
+    const received = server.relay.stats().received;
+    expect(await t.send(batchOf(['t1', 't2']))).toEqual({ kind: 'ok' });
+    expect(server.relay.stats().received).toBe(received); // asked, not sent
+    expect(upstream.copies().get('t1')).toBe(1);
+  });
+
+  it('only the records the relay did not take are retried; without the relay option the batch is sent again whole', async () => {
+    const { t, mode } = transport(server.url);
+    mode.down = true;
+    expect(await t.send(batchOf(['u1', 'u2']))).toMatchObject({ kind: 'retry' });
+    mode.down = false;
+    await post(server.url, INGESTION, ingestionBody([score('u1')])); // u1 reached the relay some other way
+    expect(await t.send(batchOf(['u1', 'u2']))).toEqual({ kind: 'partial', retry: ['u2'], rejected: [] });
+
+    const plain = transport(undefined);
+    plain.mode.lose = true;
+    await plain.t.send(batchOf(['v1']));
+    plain.mode.lose = false;
+    const received = server.relay.stats().received;
+    expect(await plain.t.send(batchOf(['v1']))).toEqual({ kind: 'ok' });
+    expect(server.relay.stats().received).toBe(received + 1); // sent again (the relay's dedup answered it)
+  });
+
+  it('a relay that does not answer the query: no resend now, the records stay of unknown fate', async () => {
+    const closed = http.createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    const { t, mode } = transport(`http://127.0.0.1:${port}`);
+    mode.lose = true;
+    await t.send(batchOf(['x1']));
+    mode.lose = false;
+    const received = server.relay.stats().received;
+    expect(await t.send(batchOf(['x1']))).toMatchObject({ kind: 'retry', network: true });
+    expect(await t.send(batchOf(['x1']))).toMatchObject({ kind: 'retry', network: true });
+    expect(server.relay.stats().received).toBe(received);
   });
 });
