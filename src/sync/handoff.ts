@@ -16,7 +16,9 @@ let earlier: Promise<Set<string>> | undefined;
  * stored in the Workbox queue and the page gets `202` + `Outbox-Queued: 1` — only once it is stored, so the page
  * never deletes what nobody owns (if storing fails, the page gets a network error and keeps the batch). The ids
  * settled for good are written to the acknowledgements (acks.ts), for a next load whose page did not live to see
- * the answer.
+ * the answer. With `receipts` (an Outbox relay's), the ids it forwards are noted (storage/forwarding.ts), and ids an
+ * earlier worker noted — a fetch event dispatched again after that worker stopped — are first asked of the relay:
+ * what it took is answered as delivered, only the rest is forwarded.
  */
 export async function handOff(request: Request, queue: Queue, receipts?: string): Promise<Response> {
   const body = await request.arrayBuffer();
@@ -33,7 +35,10 @@ export async function handOff(request: Request, queue: Queue, receipts?: string)
       const all = ids;
       ids = ids.filter((id) => !got.events.has(id));
       // Taken already: answered as delivered; only the rest is forwarded.
-      if (ids.length === 0) return Response.json({ successes: all.map((id) => ({ id, status: 201 })), errors: [] }, { status: 207 });
+      if (ids.length === 0) {
+        void acknowledge(all);
+        return Response.json({ successes: all.map((id) => ({ id, status: 201 })), errors: [] }, { status: 207 });
+      }
       const rest = rebuild(copy(), batch, new Set(ids));
       copy = () => rest.clone();
     }
