@@ -111,9 +111,12 @@ async function adoptGone(store: IndexedDbStorage, tab: TabLock | null, owner: st
   for (const spill of findSpills((o, persisted, at) => o !== owner && (live ? !live.has(o) && !parked(persisted, at) : !persisted), graceMs)) {
     // Records an unload keepalive carried wait out the sent-grace in the spill, as marked ones do in IndexedDB.
     for (const e of spill.withheld) spilled.add(e.id), (until = Math.min(until, e.sentAt! + graceMs));
-    const saved = store.append(spill.events);
-    hooks.enqueueRecovered(spill.events);
     for (const e of spill.events) spilled.add(e.id);
+    // What the worker or the relay already settled (a keepalive's records, answered after their page was gone) is
+    // not stored or sent again; it is not in IndexedDB yet, so there is nothing to remove.
+    const events = await withoutAcked({ remove: () => Promise.resolve() }, spill.events, relay);
+    const saved = store.append(events);
+    hooks.enqueueRecovered(events);
     // Released either way: if IndexedDB failed, this page spills them again at its own pagehide.
     await saved.catch((error) => report(error, 'storing spilled events in IndexedDB failed'));
     spill.release();
