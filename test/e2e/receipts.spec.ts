@@ -49,6 +49,34 @@ function track(page: Page, tag: string, count: number): Promise<void> {
   );
 }
 
+/** Page options without a worker: the relay named as such (its receipts asked), the grace short. */
+const pageOptions = { publicKey: 'pk-sw', flushAt: 50, flushInterval: 60, timing: { sentGraceMs: 500 }, endpoint: undefined, relay: '/lf' };
+/** The same relay named only as an endpoint: nothing tells the page it may ask. */
+const withoutRelay = { ...pageOptions, relay: undefined, endpoints: { events: '/lf/api/public/ingestion' } };
+
+/** Boots `page`, and sends 20 records the relay forwards while the collector holds its answer `holdMs`; resolves once they are stored in the page too. */
+async function sendHeld(page: Page, tag: string, holdMs: number): Promise<void> {
+  await boot(page, pageOptions);
+  collector.setFault({ mode: 'slow', delayMs: holdMs });
+  const received = relayStats().received ?? 0;
+  await track(page, tag, 20);
+  await expect.poll(() => relayStats().received ?? 0).toBeGreaterThanOrEqual(received + 20);
+  // The write-ahead holds all 20 (a crash before its commit keeps nothing: nothing to resend).
+  await expect.poll(() => pageStoredEvents(page)).toBe(20);
+}
+
+/** With the receipts each of `ids` reached the relay once and the 20 were asked about; without, each twice. */
+async function expectArrivals(receipts: boolean, ids: string[]): Promise<void> {
+  if (receipts) {
+    // An arrival is counted once the relay's answer is written: the first one may end after the receipts'.
+    await expect.poll(() => arrivalsOf(ids)).toEqual({ 1: 20 });
+    expect(ingress.queries.ids).toBeGreaterThanOrEqual(20);
+  } else {
+    await expect.poll(() => arrivalsOf(ids), { timeout: 15_000 }).toEqual({ 2: 20 });
+  }
+  expect(collector.stats().duplicates).toBe(0);
+}
+
 for (const receipts of [true, false]) {
   test(`a worker stopped while the relay forwards its replay: the next worker ${receipts ? 'asks the receipts and sends nothing again' : 'without receipts sends it again'}`, async ({ page, context, browserName }) => {
     needsCdp(browserName);
@@ -96,14 +124,7 @@ for (const receipts of [true, false]) {
     const first = await context.newPage();
     await first.goto(`${collector.url}/fixtures/blank.html`);
     // No worker here: the page notes its in-flight ids, and a load after the crash recovers them after the grace.
-    const options = { publicKey: 'pk-sw', flushAt: 50, flushInterval: 60, timing: { sentGraceMs: 500 }, endpoint: undefined, relay: '/lf' };
-    await boot(first, options);
-    collector.setFault({ mode: 'slow', delayMs: 4000 });
-    const received = relayStats().received ?? 0;
-    await track(first, tag, 20);
-    await expect.poll(() => relayStats().received ?? 0).toBeGreaterThanOrEqual(received + 20);
-    // Crashed once the write-ahead holds all 20 (a crash before its commit keeps nothing: nothing to resend).
-    await expect.poll(() => pageStoredEvents(first)).toBe(20);
+    await sendHeld(first, tag, 4000);
     const cdp = await context.newCDPSession(first);
     const crashed = new Promise((r) => first.once('crash', r));
     cdp.send('Page.crash').catch(() => undefined);
@@ -115,45 +136,24 @@ for (const receipts of [true, false]) {
     // The next load: with `relay`, it asks the relay; with the same relay named only as an endpoint, it cannot.
     const next = await context.newPage();
     await next.goto(`${collector.url}/fixtures/blank.html`);
-    await boot(next, receipts ? options : { ...options, relay: undefined, endpoints: { events: '/lf/api/public/ingestion' } });
+    await boot(next, receipts ? pageOptions : withoutRelay);
     await expect.poll(() => pageStoredEvents(next), { timeout: 15_000 }).toBe(0);
-    const ids = storedIds(tag);
-    if (receipts) {
-      // An arrival is counted once the relay's answer is written: the crashed page's may end after the receipts'.
-      await expect.poll(() => arrivalsOf(ids)).toEqual({ 1: 20 });
-      expect(ingress.queries.ids).toBeGreaterThanOrEqual(20); // the recovery asked about the 20
-      expect(await next.evaluate(() => (window as unknown as { outbox: { stats(): { recovered: number; sent: number } } }).outbox.stats())).toMatchObject({ recovered: 0, sent: 0 });
-    } else {
-      await expect.poll(() => arrivalsOf(ids), { timeout: 15_000 }).toEqual({ 2: 20 });
-    }
-    expect(collector.stats().duplicates).toBe(0);
+    await expectArrivals(receipts, storedIds(tag));
+    if (receipts) expect(await next.evaluate(() => (window as unknown as { outbox: { stats(): { recovered: number; sent: number } } }).outbox.stats())).toMatchObject({ recovered: 0, sent: 0 });
   });
 
   test(`a page that left while the relay held its answer: the next load ${receipts ? 'asks the receipts instead of resending' : 'without receipts resends'}`, async ({ page }) => {
     const tag = `leave-${receipts}`;
     await page.goto(`${collector.url}/fixtures/blank.html`);
     // No worker: at pagehide the page marks its in-flight records sent; the next load recovers them after the grace.
-    const options = { publicKey: 'pk-sw', flushAt: 50, flushInterval: 60, timing: { sentGraceMs: 500 }, endpoint: undefined, relay: '/lf' };
-    await boot(page, options);
-    collector.setFault({ mode: 'slow', delayMs: 3000 });
-    const received = relayStats().received ?? 0;
-    await track(page, tag, 20);
-    await expect.poll(() => relayStats().received ?? 0).toBeGreaterThanOrEqual(received + 20);
-    await expect.poll(() => pageStoredEvents(page)).toBe(20);
+    await sendHeld(page, tag, 3000);
     // The next document in the same tab, while the relay still waits for the collector's answer.
     await page.goto(`${collector.url}/fixtures/blank.html?next`);
     collector.setFault({ mode: 'none' });
-    await boot(page, receipts ? options : { ...options, relay: undefined, endpoints: { events: '/lf/api/public/ingestion' } });
+    await boot(page, receipts ? pageOptions : withoutRelay);
     await expect.poll(() => storedIds(tag).length, { timeout: 15_000 }).toBe(20);
     await expect.poll(() => pageStoredEvents(page), { timeout: 15_000 }).toBe(0);
-    const ids = storedIds(tag);
-    if (receipts) {
-      await expect.poll(() => arrivalsOf(ids)).toEqual({ 1: 20 });
-      expect(ingress.queries.ids).toBeGreaterThanOrEqual(20);
-    } else {
-      await expect.poll(() => arrivalsOf(ids), { timeout: 15_000 }).toEqual({ 2: 20 });
-    }
-    expect(collector.stats().duplicates).toBe(0);
+    await expectArrivals(receipts, storedIds(tag));
   });
 
   test(`a worker stopped while it forwards a live page's request: Chromium dispatches it again, and the next worker ${receipts ? 'asks the receipts first and forwards nothing' : 'without receipts forwards it again'}`, async ({ page, context, browserName }) => {
@@ -178,14 +178,7 @@ for (const receipts of [true, false]) {
     collector.setFault({ mode: 'none' });
     const stats = () => page.evaluate(() => (window as unknown as { outbox: { stats(): Record<string, number> } }).outbox.stats());
     await expect.poll(async () => (await stats()).sent, { timeout: 15_000 }).toBe(20);
-    const ids = storedIds(tag);
-    if (receipts) {
-      await expect.poll(() => arrivalsOf(ids)).toEqual({ 1: 20 });
-      expect(ingress.queries.ids).toBeGreaterThanOrEqual(20);
-    } else {
-      await expect.poll(() => arrivalsOf(ids), { timeout: 15_000 }).toEqual({ 2: 20 });
-    }
+    await expectArrivals(receipts, storedIds(tag));
     expect(await stats()).toMatchObject({ tracked: 20, sent: 20, queued: 0, inflight: 0, requests: 1 });
-    expect(collector.stats().duplicates).toBe(0);
   });
 }

@@ -1,5 +1,6 @@
 // Builders for what pages send, and a relay under node:http on 127.0.0.1.
 import http from 'node:http';
+import { expect } from 'vitest';
 import type { AddressInfo } from 'node:net';
 import { createRelay, toNodeListener, type Relay, type RelayOptions } from '../../src/relay';
 
@@ -63,6 +64,15 @@ export function score(id: string, extra: Record<string, unknown> = {}) {
 }
 
 export const ingestionBody = (events: unknown[]) => ({ batch: events, metadata: { sdk: 'outbox' } });
+
+/** A CORS preflight from the allowed origin asking for `headers`: 204, that origin and those headers reflected. */
+export async function expectPreflight(base: string, path: string, headers: string): Promise<Response> {
+  const res = await fetch(base + path, { method: 'OPTIONS', headers: { Origin: ORIGIN, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': headers } });
+  expect(res.status).toBe(204);
+  expect(res.headers.get('Access-Control-Allow-Origin')).toBe(ORIGIN);
+  expect(res.headers.get('Access-Control-Allow-Headers')).toBe(headers);
+  return res;
+}
 
 /** POST as a page would with fetch: JSON, Bearer public key, the allowed Origin. */
 export function post(base: string, path: string, body: unknown, headers: Record<string, string> = {}) {

@@ -3,7 +3,7 @@
 // asks before it resends). Nothing is forwarded for it.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeUpstream, type FakeUpstream } from './fake-upstream';
-import { INGESTION, ORIGIN, OTLP, PK, SK, ingestionBody, otlpBody, post, score, span, spanKey, startRelayServer } from './helpers';
+import { INGESTION, ORIGIN, OTLP, PK, SK, expectPreflight, ingestionBody, otlpBody, post, score, span, spanKey, startRelayServer } from './helpers';
 
 const RECEIPTS = '/outbox/receipts';
 
@@ -104,13 +104,7 @@ describe('receipts query', () => {
   it('is served with the other paths\' checks: preflight, key forms, text/plain', async () => {
     expect((await post(server.url, OTLP, otlpBody([span(34_001)]))).status).toBe(200);
     const key = spanKey(span(34_001));
-    const preflight = await fetch(server.url + RECEIPTS, {
-      method: 'OPTIONS',
-      headers: { Origin: ORIGIN, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type, authorization' },
-    });
-    expect(preflight.status).toBe(204);
-    expect(preflight.headers.get('Access-Control-Allow-Origin')).toBe(ORIGIN);
-    expect(preflight.headers.get('Access-Control-Allow-Headers')).toBe('content-type, authorization');
+    await expectPreflight(server.url, RECEIPTS, 'content-type, authorization');
     const basic = await post(server.url, RECEIPTS, { spans: [key] }, { Authorization: 'Basic ' + btoa(`${PK}:`) });
     expect(await basic.json()).toEqual({ events: [], spans: [key] });
     const viaQuery = await fetch(`${server.url}${RECEIPTS}?pk=${PK}`, { method: 'POST', headers: { 'Content-Type': 'text/plain;charset=UTF-8', Origin: ORIGIN }, body: JSON.stringify({ spans: [key] }) });
