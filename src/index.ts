@@ -13,9 +13,7 @@ import { createPageTransport } from './platform/page-transport';
 import { noteSending } from './platform/inflight';
 import { attachServiceWorkerReplay } from './platform/service-worker';
 import { ownTask } from './platform/own-task';
-import { relayReceipts } from './platform/receipts';
-import { relayOf } from './transport/unload';
-import { authHeaders } from './transport/fetch';
+import { receiptsOf } from './platform/receipts';
 
 export type * from './public-types';
 export { OutboxOptionsError } from './core/options';
@@ -52,7 +50,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
             transport: createPageTransport(o, {
               afterSend: disarmWhenIdle,
               noteSending: (ids) => !!durable.storage() && noteSending(ids),
-              receipts: relayOf(o) ? relayReceipts(relayOf(o)!, authHeaders(o.publicKey)) : undefined,
+              receipts: receiptsOf(o),
             }),
           }
         : {}),

@@ -7,8 +7,7 @@ import { relayOf } from '../transport/unload';
 import { createTabLock, newTabId, type TabLock } from './tabs';
 import type { PageSteps } from './lifecycle';
 import { startRecovery } from './recovery';
-import { relayReceipts } from './receipts';
-import { authHeaders } from '../transport/fetch';
+import { receiptsOf } from './receipts';
 import { parkNotes } from './spill';
 import { inflightNotes } from './inflight';
 
@@ -106,9 +105,8 @@ export function createDurableQueue(setup: { dbName?: string } = {}): DurableQueu
     start(hooks, outbox) {
       if (!storage) return { detach: () => {}, steps: {} };
       byOutbox.set(outbox, storage);
-      const relay = options && relayOf(options);
       // With a relay, recovered records are first checked against its receipts (platform/acked.ts).
-      return startRecovery(storage, tab, owner, hooks, report, graceMs, relay ? relayReceipts(relay, authHeaders(options!.publicKey)) : undefined);
+      return startRecovery(storage, tab, owner, hooks, report, graceMs, options && receiptsOf(options));
     },
   };
 }

@@ -5,6 +5,8 @@
  */
 import type { StoredEvent } from '../core/types';
 import { askReceipts, RECEIPTS_PATH } from '../wire/receipts';
+import { relayOf } from '../transport/unload';
+import { authHeaders } from '../transport/fetch';
 
 /** How long a page waits for the relay's receipts before it resends without them. */
 const RECEIPTS_WAIT_MS = 5000;
@@ -45,4 +47,10 @@ export function relayReceipts(relay: string, headers: Record<string, string>): A
     }
     return taken;
   };
+}
+
+/** The client's asker: with `relay`, its receipts with the public key; without, none (nothing to ask). */
+export function receiptsOf(options: { relay?: string; publicKey?: string }): AskRelay | undefined {
+  const relay = relayOf(options);
+  return relay ? relayReceipts(relay, authHeaders(options.publicKey)) : undefined;
 }
